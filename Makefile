@@ -1,0 +1,47 @@
+# Two commands do all set-up on a fresh Debian machine (Python 3.11, root):
+#   make demo   trains and evaluates on real Fashion-MNIST-LT
+#   make test   runs the test suite
+# Both build .venv with the pinned stack and install the Debian package
+# dataset-fashion-mnist when it is missing; both are quick when it is there.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mmlt-installed
+FMNIST_SRC ?= /usr/share/datasets/fashion-mnist
+FMNIST_ROOT ?= data/fashion_mnist
+PYTEST_ARGS ?=
+
+.PHONY: demo test venv data dataset-package clean-venv
+
+venv: $(STAMP)
+
+# Re-installs only when the pinned stack or the package metadata change.
+$(STAMP): requirements/pinned.txt requirements/runtime.txt setup.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check \
+		-r requirements/pinned.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps \
+		--no-build-isolation -e .
+	@touch $@
+
+dataset-package:
+	@if [ ! -f $(FMNIST_SRC)/train-images-idx3-ubyte.gz ]; then \
+		echo "Installing Debian's dataset-fashion-mnist"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && \
+		$$sudo apt-get install -y -qq dataset-fashion-mnist; \
+	fi
+
+data: dataset-package $(STAMP)
+	@$(PY) tools/dataset_converters/prepare_fashion_mnist.py \
+		--src $(FMNIST_SRC) --out $(FMNIST_ROOT)
+
+test: data
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+demo: data
+	$(PY) tools/demo.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,2 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+from . import hooks  # noqa: F401

@@ -1,0 +1,1 @@
+# Copyright (c) mmlt contributors. All rights reserved.

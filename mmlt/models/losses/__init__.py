@@ -1,0 +1,27 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+from .balanced_softmax_loss import BalancedSoftmaxLoss
+from .class_balanced_loss import (ClassBalancedLoss, class_balanced_weights,
+                                  loss_per_target_class)
+from .deferred_reweighting import deferred_reweighting_weights
+from .equalization_loss import (EqualizationLoss, equalization_tail_mask,
+                                equalization_weights,
+                                softmax_equalization_loss)
+from .focal_loss import SoftmaxFocalLoss, softmax_focal_loss
+from .ghm_loss import GHMCLoss, ghm_bin_index, ghm_weights
+from .label_aware_smoothing_loss import (LabelAwareSmoothingLoss,
+                                         label_aware_smoothed_targets,
+                                         label_aware_smoothing)
+from .ldam_loss import LDAMLoss, ldam_logits, ldam_margins
+from .logit_adjusted_loss import LogitAdjustedLoss, logit_adjustment
+from .reweighted_cross_entropy_loss import ReweightedCrossEntropyLoss
+
+__all__ = [
+    'ClassBalancedLoss', 'class_balanced_weights', 'loss_per_target_class',
+    'SoftmaxFocalLoss', 'softmax_focal_loss', 'GHMCLoss', 'ghm_bin_index',
+    'ghm_weights', 'EqualizationLoss', 'equalization_tail_mask',
+    'equalization_weights', 'softmax_equalization_loss', 'LDAMLoss',
+    'ldam_margins', 'ldam_logits', 'deferred_reweighting_weights',
+    'ReweightedCrossEntropyLoss', 'logit_adjustment', 'LogitAdjustedLoss',
+    'BalancedSoftmaxLoss', 'LabelAwareSmoothingLoss', 'label_aware_smoothing',
+    'label_aware_smoothed_targets'
+]

@@ -1,0 +1,169 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from mmpretrain.registry import MODELS
+from torch import nn
+
+from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
+from .utils import (buffer_like, check_choice, check_class_counts,
+                    check_number, get_reduction, prepare_target, reduce_loss,
+                    set_buffer)
+
+
+def equalization_tail_mask(class_counts: CountsLike,
+                           lambda_: float) -> torch.Tensor:
+    r"""Which classes are tail classes, :math:`T_\lambda(f_j) = [f_j <
+    \lambda]`, with :math:`f_j = n_j / \sum_k n_k` the class frequency.
+
+    Args:
+        class_counts (Sequence[int] | torch.Tensor): Training count per
+            class, shape ``(C, )``.
+        lambda_ (float): The frequency threshold :math:`\lambda`.
+
+    Returns:
+        torch.Tensor: Boolean mask ``(C, )``, True for tail classes.
+    """
+    counts = torch.as_tensor(class_counts, dtype=torch.float64)
+    total = counts.sum()
+    if total <= 0:
+        raise ValueError('equalization_tail_mask: class_counts sum to 0; the '
+                         'class frequencies are undefined.')
+    return counts / total < lambda_
+
+
+def equalization_weights(target: torch.Tensor, tail_mask: torch.Tensor,
+                         drop: torch.Tensor) -> torch.Tensor:
+    r"""The softmax equalization weights
+    :math:`\tilde w_j = 1 - \beta T_\lambda(f_j) (1 - y_j)`.
+
+    Args:
+        target (torch.Tensor): One-hot targets ``y``, shape ``(N, C)``.
+        tail_mask (torch.Tensor): :math:`T_\lambda(f)`, shape ``(C, )``.
+        drop (torch.Tensor): :math:`\beta \in \{0, 1\}`, shape ``(N, C)``.
+
+    Returns:
+        torch.Tensor: The weights ``(N, C)``; 0 removes a logit from the
+        softmax denominator.
+    """
+    return 1 - drop * tail_mask.to(target) * (1 - target)
+
+
+def softmax_equalization_loss(cls_score: torch.Tensor,
+                              target: torch.Tensor,
+                              eq_weight: torch.Tensor) -> torch.Tensor:
+    r"""Per-sample softmax equalization loss
+    :math:`-\log(e^{z_y} / \sum_j \tilde w_j e^{z_j})`.
+
+    Args:
+        cls_score (torch.Tensor): The logits ``(N, C)``.
+        target (torch.Tensor): One-hot targets ``(N, C)``.
+        eq_weight (torch.Tensor): :math:`\tilde w`, shape ``(N, C)``; the
+            target's weight must be positive.
+
+    Returns:
+        torch.Tensor: The losses ``(N, )``.
+    """
+    # log(0) = -inf drops a logit from the log-sum-exp exactly.
+    log_denominator = torch.logsumexp(cls_score + eq_weight.log(), dim=1)
+    return log_denominator - (target * cls_score).sum(dim=1)
+
+
+@MODELS.register_module()
+class EqualizationLoss(ClassCountsMixin, nn.Module):
+    r"""Softmax equalization loss (Tan et al., CVPR 2020).
+
+    `Equalization Loss for Long-Tailed Object Recognition
+    <https://arxiv.org/abs/2003.05176>`_, the softmax version for image
+    classification:
+
+    .. math:: \ell = -\log \frac{e^{z_y}}{\sum_j \tilde w_j e^{z_j}},
+              \quad \tilde w_j = 1 - \beta T_\lambda(f_j) (1 - y_j),
+
+    where :math:`T_\lambda(f_j) = 1` for a tail class (frequency
+    :math:`f_j = n_j / \sum_k n_k < \lambda`) and :math:`\beta` is drawn from
+    Bernoulli(:math:`\gamma`) for every sample and class. A tail class's
+    logit thus leaves the denominator of a sample of another class with
+    probability :math:`\gamma`, which spares rare classes most of the
+    discouraging gradients of frequent ones. The draws use torch's global
+    RNG (reproducible with a seed). In eval mode nothing is dropped and the
+    loss is the cross-entropy. Needs hard labels.
+
+    Args:
+        lambda_ (float): The frequency threshold :math:`\lambda`, e.g.
+            1.76e-3 on ImageNet-LT (the paper); for datasets with few classes
+            pick one between the head and tail frequencies.
+            Defaults to 1.76e-3.
+        gamma (float): The drop probability :math:`\gamma \in [0, 1]`.
+            Defaults to 0.9 (the paper on ImageNet-LT).
+        class_counts (Sequence[int], optional): Training count per class
+            (zeros allowed). Defaults to None (set by ``ClassCountsHook``).
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+        reduction (str): ``'none'``, ``'mean'`` or ``'sum'``.
+            Defaults to ``'mean'``.
+    """
+
+    # A class without images is simply a tail class.
+    class_counts_allow_zero = True
+
+    def __init__(self,
+                 lambda_: float = 1.76e-3,
+                 gamma: float = 0.9,
+                 class_counts: Optional[CountsLike] = None,
+                 loss_weight: float = 1.0,
+                 reduction: str = 'mean'):
+        super().__init__()
+        name = type(self).__name__
+        check_choice(name, 'reduction', reduction, ('none', 'mean', 'sum'))
+        self.lambda_ = check_number(name, 'lambda_', lambda_, 0)
+        self.gamma = check_number(name, 'gamma', gamma, 0, 1)
+        self.loss_weight = loss_weight
+        self.reduction = reduction
+        self.register_buffer('tail_mask', None, persistent=False)
+        self.init_class_counts(class_counts)
+
+    def class_counts_changed(self) -> None:
+        """Recompute which classes are tail classes."""
+        set_buffer(self, 'tail_mask',
+                   equalization_tail_mask(self.class_counts.cpu(),
+                                          self.lambda_))
+
+    def forward(self,
+                cls_score: torch.Tensor,
+                label: torch.Tensor,
+                weight: Optional[torch.Tensor] = None,
+                avg_factor: Optional[float] = None,
+                reduction_override: Optional[str] = None,
+                **kwargs) -> torch.Tensor:
+        """Compute the loss.
+
+        Args:
+            cls_score (torch.Tensor): The logits ``(N, C)``.
+            label (torch.Tensor): Class indices ``(N, )`` (or exactly
+                one-hot ``(N, C)`` targets).
+            weight (torch.Tensor, optional): Per-sample weights ``(N, )``.
+                Defaults to None.
+            avg_factor (float, optional): Divisor for ``'mean'``.
+                Defaults to None (the batch size).
+            reduction_override (str, optional): Overrides ``reduction``.
+                Defaults to None.
+
+        Returns:
+            torch.Tensor: The loss.
+        """
+        name = type(self).__name__
+        reduction = get_reduction(name, self.reduction, reduction_override)
+        target, label = prepare_target(
+            name, cls_score, label, allow_soft=False)
+        check_class_counts(self, cls_score)
+        if self.training:
+            drop = torch.bernoulli(
+                torch.full_like(cls_score.detach(), self.gamma))
+            eq_weight = equalization_weights(
+                target, buffer_like(self, 'tail_mask', cls_score), drop)
+            loss = softmax_equalization_loss(cls_score, target, eq_weight)
+        else:
+            loss = F.cross_entropy(cls_score, label, reduction='none')
+        return self.loss_weight * reduce_loss(loss, weight, reduction,
+                                              avg_factor, name)

@@ -1,0 +1,4 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+from .per_class_recall import plot_class_distribution, plot_per_class_recall
+
+__all__ = ['plot_per_class_recall', 'plot_class_distribution']

@@ -1,0 +1,76 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+"""The main job: train and evaluate on real Fashion-MNIST-LT (IF 100).
+
+Each method is trained with ``tools/train.py`` and evaluated with
+``tools/test.py`` in ``work_dirs/demo/<config name>``; then the long-tail
+table of all methods is printed and written to ``work_dirs/demo/results.md``.
+A finished method is not trained again: its run is resumed (a no-op) and
+re-evaluated.
+"""
+import argparse
+import os.path as osp
+import subprocess
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+# Methods side by side; later methods are appended here.
+DEMO_CONFIGS = [
+    'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py',
+]
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--configs', nargs='+', default=DEMO_CONFIGS, help='configs to run')
+    parser.add_argument(
+        '--work-dir', default='work_dirs/demo', help='where runs are kept')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='overrides passed to every train/test run')
+    return parser.parse_args()
+
+
+def run(cmd):
+    print('+', ' '.join(cmd), flush=True)
+    subprocess.run(cmd, cwd=ROOT, check=True)
+
+
+def last_checkpoint(work_dir: str) -> str:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def main():
+    args = parse_args()
+    extra = ['--cfg-options', *args.cfg_options] if args.cfg_options else []
+    work_dirs = []
+    for config in args.configs:
+        name = osp.splitext(osp.basename(config))[0]
+        work_dir = osp.join(args.work_dir, name)
+        resume = ['--resume'] if osp.exists(
+            osp.join(ROOT, work_dir, 'last_checkpoint')) else []
+        run([
+            sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
+            *resume, *extra
+        ])
+        run([
+            sys.executable, 'tools/test.py', config,
+            last_checkpoint(osp.join(ROOT, work_dir)), '--work-dir', work_dir,
+            *extra
+        ])
+        work_dirs.append(work_dir)
+    table = osp.join(args.work_dir, 'results.md')
+    run([
+        sys.executable, 'tools/analysis/compare_work_dirs.py', *work_dirs,
+        '--out', table
+    ])
+    print(f'\nTable: {table}; per-class recall plots: '
+          f'{args.work_dir}/*/<timestamp>/per_class/test.png')
+
+
+if __name__ == '__main__':
+    main()
