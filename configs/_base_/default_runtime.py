@@ -18,7 +18,11 @@ custom_hooks = [
     dict(type='PerClassRecallHook'),
 ]
 
-vis_backends = [dict(type='LocalVisBackend')]
+# Scalars go to vis_data/scalars.json and to TensorBoard event files.
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='TensorboardVisBackend'),
+]
 visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
 
 # A fixed seed: long-tail results vary by about a point between seeds.

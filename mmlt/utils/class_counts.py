@@ -58,8 +58,9 @@ def as_class_counts(counts: CountsLike,
     if not allow_zero and np.any(array == 0):
         zero = np.flatnonzero(array == 0).tolist()
         raise ValueError(
-            f'{owner}: classes {zero} have zero training images, which this '
-            f'component divides by; lower the imbalance factor, raise the '
+            f'{owner}: classes {zero} have zero training images, but this '
+            f'component needs positive counts (it divides by them or takes '
+            f'their log); lower the imbalance factor, raise the '
             f'largest class size or drop those classes from the dataset.')
     return torch.as_tensor(array.astype(np.int64))
 

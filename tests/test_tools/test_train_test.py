@@ -28,6 +28,7 @@ def test_train_then_test_then_resume(tmp_path, fmnist_root):
     assert [c['train_count'] for c in val['per_class']] == EXPECTED_COUNTS
     scalars = open(find_one(work, 'vis_data', 'scalars.json')).read()
     assert 'long-tail/gmean_recall' in scalars
+    assert find_one(work, 'vis_data', 'events.out.tfevents.*')
 
     # A test-only run gets the counts from the checkpoint.
     test_dir = str(tmp_path / 'test')

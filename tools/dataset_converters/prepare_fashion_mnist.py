@@ -59,10 +59,16 @@ def prepare(src: str, out: str) -> None:
             raise FileNotFoundError(
                 f'{archive} is missing; install it with `apt-get install '
                 f'dataset-fashion-mnist` (or `make data`), or pass --src.')
+        # Decompress beside the target and rename, so an interrupted or
+        # rejected file never looks prepared.
         tmp = target + '.part'
-        with gzip.open(archive, 'rb') as fin, open(tmp, 'wb') as fout:
-            shutil.copyfileobj(fin, fout)
-        check_header(tmp, magic, count)
+        try:
+            with gzip.open(archive, 'rb') as fin, open(tmp, 'wb') as fout:
+                shutil.copyfileobj(fin, fout)
+            check_header(tmp, magic, count)
+        except BaseException:
+            os.remove(tmp)
+            raise
         os.replace(tmp, target)
     print(f'Fashion-MNIST ready in {out}')
 

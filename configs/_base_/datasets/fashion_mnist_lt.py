@@ -18,10 +18,13 @@ train_pipeline = [
 ]
 test_pipeline = [dict(type='PackInputs')]
 
+# The images live in memory and the transforms are cheap: on a 2-core machine
+# loader workers only take cores from the model (0 workers: 0.10 s/iter, 2
+# workers: 0.17 s/iter). Raise num_workers on bigger machines.
 train_dataloader = dict(
     batch_size=128,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=0,
+    persistent_workers=False,
     dataset=dict(
         type='LongTailDataset',
         profile='exp',
@@ -38,8 +41,8 @@ train_dataloader = dict(
 
 val_dataloader = dict(
     batch_size=256,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=0,
+    persistent_workers=False,
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
