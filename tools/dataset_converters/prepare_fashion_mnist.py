@@ -67,7 +67,8 @@ def prepare(src: str, out: str) -> None:
                 shutil.copyfileobj(fin, fout)
             check_header(tmp, magic, count)
         except BaseException:
-            os.remove(tmp)
+            if osp.exists(tmp):
+                os.remove(tmp)
             raise
         os.replace(tmp, target)
     print(f'Fashion-MNIST ready in {out}')
