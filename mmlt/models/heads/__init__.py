@@ -1,1 +1,5 @@
 # Copyright (c) mmlt contributors. All rights reserved.
+from .logit_adjusted_head import (LogitAdjustedLinearClsHead,  # noqa: F401
+                                  posthoc_logit_adjustment)
+from .lws_head import LWSHead  # noqa: F401
+from .tau_norm_head import TauNormHead, tau_normalize  # noqa: F401

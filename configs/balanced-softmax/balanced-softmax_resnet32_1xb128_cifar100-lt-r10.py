@@ -1,0 +1,3 @@
+# Balanced softmax CE on CIFAR-100-LT at imbalance factor 10.
+_base_ = './balanced-softmax_resnet32_1xb128_cifar100-lt-r100.py'
+train_dataloader = dict(dataset=dict(imbalance_factor=10))

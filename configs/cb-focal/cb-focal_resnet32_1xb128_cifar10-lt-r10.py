@@ -1,0 +1,3 @@
+# Class-balanced focal loss on CIFAR-10-LT at imbalance factor 10.
+_base_ = './cb-focal_resnet32_1xb128_cifar10-lt-r100.py'
+train_dataloader = dict(dataset=dict(imbalance_factor=10))

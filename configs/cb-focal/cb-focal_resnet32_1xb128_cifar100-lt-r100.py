@@ -1,0 +1,17 @@
+# Class-balanced focal loss on CIFAR-100-LT (IF 100): the CE config's LDAM-DRW
+# recipe (200 epochs) with only the loss changed. Class-balanced focal loss
+# (Cui et al., CVPR 2019): the sigmoid focal loss of every logit, weighted by
+# the inverse effective number of the sample's class; beta = 0.9999 and
+# gamma = 1.0 as in the LDAM-DRW reference code, whose CIFAR-LT recipe these
+# configs follow (Cui et al. tuned beta and gamma per dataset and imbalance
+# factor). Paper 002: "Class-balanced focal Loss".
+_base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
+
+model = dict(
+    head=dict(
+        loss=dict(
+            _delete_=True,
+            type='ClassBalancedLoss',
+            loss_type='focal',
+            beta=0.9999,
+            gamma=1.0)))

@@ -1,0 +1,212 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+"""Pick the τ of a τ-normalised (or post-hoc logit-adjusted) head on the
+validation set.
+
+The config's head must have a ``tau`` (``TauNormHead``,
+``LogitAdjustedLinearClsHead``); the checkpoint may be that of a plain
+``LinearClsHead`` (e.g. the CE model). The backbone features of the
+validation set are computed once and re-scored for every τ. Example::
+
+    python tools/analysis/tune_tau_norm.py \
+        configs/decoupling/tau-norm_resnet8_1xb128_fashion-mnist-lt-r100.py \
+        work_dirs/ce_resnet8_1xb128_fashion-mnist-lt-r100/epoch_6.pth \
+        --taus 0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0
+
+It prints one row of metrics per τ, marks the best by ``--metric`` (ties go
+to the smaller τ) and writes the table to ``--out``, by default
+``<checkpoint>_tau.json`` next to the checkpoint (``_1``, ``_2``, ... are
+appended rather than overwriting).
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import Dict, List, Sequence, Tuple
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.fileio import dump
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+import mmlt  # noqa: F401  registers mmlt's modules into mmpretrain
+from mmlt.engine.hooks.per_class_recall_hook import free_stem
+
+DEFAULT_TAUS = [round(0.1 * i, 1) for i in range(11)]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Evaluate a head with `tau` on the validation set for '
+        'several tau and report the best.')
+    parser.add_argument('config', help='config whose head has a `tau`')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--taus',
+        nargs='+',
+        type=float,
+        default=DEFAULT_TAUS,
+        help='values of tau to try (default: 0, 0.1, ..., 1.0)')
+    parser.add_argument(
+        '--metric',
+        default='long-tail/top1',
+        help='the validation metric to maximise (default: long-tail/top1)')
+    parser.add_argument(
+        '--out',
+        help='JSON file for the results (default: next to the checkpoint, '
+        '<checkpoint>_tau.json; never overwritten)')
+    parser.add_argument(
+        '--work-dir', help='where the runner logs (default: work_dirs/...)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. key1=v1 key2.sub=v2')
+    return parser.parse_args(argv)
+
+
+@torch.no_grad()
+def extract_features(model, dataloader) -> List[Tuple[tuple, list]]:
+    """Features and data samples of every batch, computed once.
+
+    Args:
+        model (BaseModel): An mmpretrain ``ImageClassifier``.
+        dataloader (DataLoader): The evaluation dataloader.
+
+    Returns:
+        list[tuple]: ``(feats, data_samples)`` per batch, as the head's
+        ``predict`` takes them.
+    """
+    model.eval()
+    batches = []
+    for data_batch in dataloader:
+        data = model.data_preprocessor(data_batch, False)
+        feats = model.extract_feat(data['inputs'])
+        batches.append((tuple(feats), data['data_samples']))
+    return batches
+
+
+@torch.no_grad()
+def evaluate_tau(head, batches: Sequence[Tuple[tuple, list]], evaluator,
+                 size: int, tau: float) -> Dict[str, float]:
+    """Set the head's τ, score the cached features and evaluate.
+
+    Args:
+        head (nn.Module): A head with a ``tau`` attribute and ``predict``.
+        batches (Sequence[tuple]): The output of :func:`extract_features`.
+        evaluator (Evaluator): The validation evaluator.
+        size (int): The number of samples of the dataset.
+        tau (float): The τ to evaluate.
+
+    Returns:
+        dict[str, float]: The evaluator's metrics.
+    """
+    head.tau = tau
+    for feats, data_samples in batches:
+        evaluator.process(data_samples=head.predict(feats, data_samples))
+    return evaluator.evaluate(size)
+
+
+def best_tau(results: Sequence[dict], metric: str) -> dict:
+    """The result with the highest ``metric`` (the smallest τ on ties)."""
+    return max(results, key=lambda r: (r['metrics'][metric], -r['tau']))
+
+
+def format_table(results: Sequence[dict], best: dict) -> str:
+    """A Markdown table of the results, one row per τ, best marked."""
+    keys = [
+        k for k, v in results[0]['metrics'].items()
+        if isinstance(v, (int, float))
+    ]
+    names = [k.split('/')[-1] for k in keys]
+    lines = [
+        '| tau | ' + ' | '.join(names) + ' |',
+        '| ---: | ' + ' | '.join('---:' for _ in names) + ' |',
+    ]
+    for res in results:
+        mark = ' *' if res is best else ''
+        cells = [f'{float(res["metrics"][k]):.2f}' for k in keys]
+        lines.append(f'| {res["tau"]:g}{mark} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def default_out(checkpoint: str) -> str:
+    """``<checkpoint stem>_tau.json`` next to it, never an existing file."""
+    directory = osp.dirname(osp.abspath(checkpoint))
+    stem = osp.splitext(osp.basename(checkpoint))[0] + '_tau'
+    return osp.join(directory, free_stem(directory, stem, ('.json', )) +
+                    '.json')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(
+            f'checkpoint {args.checkpoint!r} does not exist; pass the path of '
+            f'a .pth file written by tools/train.py.')
+    if any(not tau >= 0 for tau in args.taus):
+        raise ValueError(f'--taus must be >= 0, got {args.taus}.')
+    if args.out is not None and osp.exists(args.out):
+        raise FileExistsError(f'{args.out} exists; choose another --out.')
+    out = args.out or default_out(args.checkpoint)
+
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    name = osp.splitext(osp.basename(args.config))[0]
+    cfg.work_dir = args.work_dir or osp.join('./work_dirs', 'tune_tau_norm',
+                                             name)
+    cfg.load_from = args.checkpoint
+    cfg.launcher = 'none'
+
+    runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    head = model.head
+    if not isinstance(getattr(type(head), 'tau', None), property):
+        raise TypeError(
+            f'{type(head).__name__} has no `tau`; use a config whose head is '
+            f'TauNormHead or LogitAdjustedLinearClsHead, e.g. configs/'
+            f'decoupling/tau-norm_*.')
+    # As Runner.val(): build the loop first so that the class counts of the
+    # checkpoint reach its metrics.
+    val_loop = runner.val_loop
+    if val_loop is None:
+        raise ValueError(f'{args.config} has no val_dataloader/val_evaluator.')
+    runner.call_hook('before_run')
+    runner.load_or_resume()
+
+    batches = extract_features(model, val_loop.dataloader)
+    size = len(val_loop.dataloader.dataset)
+    results = []
+    for tau in args.taus:
+        metrics = evaluate_tau(head, batches, val_loop.evaluator, size, tau)
+        if args.metric not in metrics:
+            raise KeyError(f'--metric {args.metric!r} is not among the '
+                           f'validation metrics {sorted(metrics)}.')
+        results.append(dict(tau=tau, metrics=metrics))
+    best = best_tau(results, args.metric)
+
+    print(f'{type(head).__name__} on the validation set of {args.config} '
+          f'({size} images), checkpoint {args.checkpoint}:')
+    print(format_table(results, best))
+    print(f'Best tau: {best["tau"]:g} ({args.metric} = '
+          f'{best["metrics"][args.metric]:.2f})')
+    dump(
+        dict(
+            config=args.config,
+            checkpoint=args.checkpoint,
+            head=type(head).__name__,
+            split='val',
+            metric=args.metric,
+            best_tau=best['tau'],
+            best_value=best['metrics'][args.metric],
+            results=results),
+        out,
+        indent=2)
+    print(f'Written to {out}; test with --cfg-options '
+          f'model.head.tau={best["tau"]:g}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,644 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+"""Accuracy benchmark: every method of ``methods.py`` on Fashion-MNIST-LT.
+
+Each (method, seed) is trained with ``tools/train.py`` and tested with
+``tools/test.py``, one subprocess each, in
+``WORK_DIR/<method>/seed<k>/stage<i>``; then the long-tail table (mean ± std
+over seeds) and a per-class recall figure are written::
+
+    python tools/benchmarks/accuracy_benchmark.py              # everything
+    python tools/benchmarks/accuracy_benchmark.py --methods CE cRT
+    python tools/benchmarks/accuracy_benchmark.py --quick      # smoke test
+
+Outputs in the work dir: ``results.md`` (the table with the command, data,
+seeds and recipe, ready for the README), ``results.csv`` (full precision) and
+``per_class_recall.png``. CE always runs first: it is the time baseline.
+
+The benchmark is resumable. A finished (method, seed) keeps its numbers and
+times in ``WORK_DIR/<method>/seed<k>/run.json`` and is never run again; an
+interrupted training continues with ``--resume``. ``--quick`` (1 seed, 1
+epoch per stage, no validation) writes to ``WORK_DIR-quick`` so smoke runs
+never mix with real ones.
+
+Every seed trains on the same long-tailed split (the dataset's own ``seed``);
+``randomness.seed`` changes the initialisation, data order and augmentation.
+The time of a method is its training wall time (subprocess start to exit,
+summed over stages, evaluation excluded), averaged over seeds and divided by
+CE's from the same work dir.
+"""
+import argparse
+import csv
+import functools
+import glob
+import itertools
+import os
+import os.path as osp
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from mmengine.config import Config
+from mmengine.fileio import dump, load
+
+HERE = osp.dirname(osp.abspath(__file__))
+ROOT = osp.dirname(osp.dirname(HERE))
+# The method list lives next to this file; the table layout is the one of
+# tools/analysis/compare_work_dirs.py (shared, not copied).
+for _path in (HERE, osp.join(ROOT, 'tools', 'analysis')):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+from compare_work_dirs import COLUMNS, MISSING, markdown_table  # noqa: E402
+from methods import METHODS, Stage  # noqa: E402
+
+BASELINE = 'CE'
+RUN_FILE = 'run.json'
+# DictAction (--cfg-options) splits values on these and drops spaces.
+_UNSAFE_IN_OPTIONS = set(' \t\n,()[]\'"')
+
+
+class RunFailed(RuntimeError):
+    """A train or test subprocess exited with an error."""
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Train and test every long-tail method on '
+        'Fashion-MNIST-LT over several seeds and tabulate mean ± std.')
+    parser.add_argument(
+        '--work-dir',
+        default='work_dirs/benchmark',
+        help='where runs and results are kept (--quick appends "-quick")')
+    parser.add_argument(
+        '--methods',
+        nargs='+',
+        choices=list(METHODS),
+        help=f'methods to run (default: all); {BASELINE} is always added '
+        f'as the time baseline')
+    parser.add_argument(
+        '--seeds',
+        nargs='+',
+        type=int,
+        default=[0, 1, 2],
+        help='values of randomness.seed (default: 0 1 2)')
+    parser.add_argument(
+        '--imbalance-factor',
+        type=float,
+        default=100,
+        help='n_max / n_min of the training set (default: 100)')
+    parser.add_argument(
+        '--profile',
+        choices=['exp', 'step'],
+        default='exp',
+        help='long-tail profile of the training set (default: exp)')
+    parser.add_argument(
+        '--data-root',
+        default=osp.join(ROOT, 'data', 'fashion_mnist'),
+        help='folder of the Fashion-MNIST *-ubyte files, for the train, '
+        'val and test sets (default: data/fashion_mnist)')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='smoke test: first seed only, 1 epoch per stage, no '
+        'validation, in WORK_DIR-quick')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
+        help='extra overrides for every train and test run')
+    parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help='show the train/test output instead of logging it to files')
+    return parser.parse_args(argv)
+
+
+# --------------------------------------------------------------------------
+# Table maths
+# --------------------------------------------------------------------------
+def mean_std(
+        values: Sequence[Optional[float]]
+) -> Tuple[Optional[float], Optional[float], int]:
+    """Mean and sample standard deviation of the known values.
+
+    Args:
+        values (Sequence[float | None]): One value per seed; None or NaN
+            for a value a run did not report (e.g. an empty class group).
+
+    Returns:
+        tuple: ``(mean, std, n)``; ``std`` uses ``n - 1`` degrees of
+        freedom and is None below two values; ``mean`` is None without
+        values.
+    """
+    known = [
+        float(v) for v in values if v is not None and not np.isnan(float(v))
+    ]
+    if not known:
+        return None, None, 0
+    std = float(np.std(known, ddof=1)) if len(known) > 1 else None
+    return float(np.mean(known)), std, len(known)
+
+
+def format_mean_std(mean: Optional[float],
+                    std: Optional[float],
+                    digits: int = 2) -> str:
+    """``'81.23 ± 0.45'``; the mean alone without std; a dash without
+    mean."""
+    if mean is None:
+        return MISSING
+    if std is None:
+        return f'{mean:.{digits}f}'
+    return f'{mean:.{digits}f} ± {std:.{digits}f}'
+
+
+def relative_time(seconds: Optional[float],
+                  baseline: Optional[float]) -> Optional[float]:
+    """``seconds / baseline``, or None when either is unknown."""
+    if seconds is None or not baseline:
+        return None
+    return seconds / baseline
+
+
+def summarize(records: List[dict]) -> dict:
+    """Aggregate the finished runs (seeds) of one method.
+
+    Args:
+        records (list[dict]): The ``run.json`` contents of its seeds.
+
+    Returns:
+        dict: ``metrics`` (key -> ``(mean, std, n)``), ``seeds``,
+        ``train_s`` (mean over seeds of the training time summed over
+        stages), ``time_complete``, ``epochs``, ``per_class`` (rows with
+        ``class_index``, ``class``, ``train_count`` and the mean ``recall``)
+        and ``groups``.
+    """
+    metrics = {
+        key: mean_std([r['metrics'].get(key) for r in records])
+        for _, key in COLUMNS
+    }
+    train_s = [sum(s['wall_s'] for s in r['stages']) for r in records]
+    first = records[0]
+    per_class = []
+    for i, row in enumerate(first['per_class']):
+        recall = mean_std([r['per_class'][i]['recall'] for r in records])[0]
+        per_class.append(
+            dict(
+                class_index=row['class_index'],
+                name=row['class'],
+                train_count=row['train_count'],
+                recall=recall))
+    return dict(
+        metrics=metrics,
+        seeds=[r['seed'] for r in records],
+        train_s=mean_std(train_s)[0],
+        time_complete=all(
+            s.get('time_complete', True) for r in records
+            for s in r['stages']),
+        epochs=sum(s['epochs'] for s in first['stages']),
+        per_class=per_class,
+        groups=first.get('groups') or {},
+        test_images=sum(row.get('support') or 0
+                        for row in first['per_class']),
+        devices=sorted({r.get('device', '?')
+                        for r in records}))
+
+
+# --------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------
+def check_option_value(name: str, value: str) -> str:
+    """Refuse values that ``--cfg-options`` would mangle."""
+    bad = _UNSAFE_IN_OPTIONS.intersection(value)
+    if bad:
+        raise SystemExit(f'{name} {value!r} contains {sorted(bad)}, which '
+                         f'--cfg-options cannot pass; use another path.')
+    return value
+
+
+def common_options(args) -> List[str]:
+    """Overrides of every train and test run, without the seed."""
+    root = check_option_value('--data-root', osp.abspath(args.data_root))
+    options = [
+        f'train_dataloader.dataset.imbalance_factor={args.imbalance_factor:g}',
+        f'train_dataloader.dataset.profile={args.profile}',
+        f'train_dataloader.dataset.dataset.data_root={root}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'test_dataloader.dataset.data_root={root}',
+    ]
+    if args.quick:
+        options.append('train_cfg.max_epochs=1')
+    return options + list(args.cfg_options)
+
+
+def stage_epochs(stage: Stage, options: Sequence[str]) -> int:
+    """Training epochs of a stage after the overrides."""
+    if not stage.train:
+        return 0
+    for option in reversed(list(options) + list(stage.cfg_options)):
+        key, _, value = option.partition('=')
+        if key == 'train_cfg.max_epochs':
+            return int(value)
+    return config_max_epochs(stage.config)
+
+
+@functools.lru_cache(maxsize=None)
+def config_max_epochs(config: str) -> int:
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    return int(cfg.train_cfg.get('max_epochs', 0))
+
+
+def device_name() -> str:
+    """The device the subprocesses train on (mmengine picks CUDA if any)."""
+    import torch
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f'CPU ({os.cpu_count()} cores, {platform.machine()})'
+
+
+def last_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint named in ``work_dir/last_checkpoint``, if any."""
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        return None
+    with open(marker) as f:
+        return f.read().strip() or None
+
+
+def latest_test_json(work_dir: str) -> Optional[str]:
+    """The newest ``<timestamp>/per_class/test*.json`` of a work dir."""
+    found = glob.glob(osp.join(work_dir, '*', 'per_class', 'test*.json'))
+    return max(found, key=osp.getmtime) if found else None
+
+
+def run_command(cmd: List[str], log_file: str, verbose: bool) -> float:
+    """Run a tool from the repository root; return its wall time.
+
+    The output is appended to ``log_file`` (streamed when ``verbose``).
+    """
+    start = time.perf_counter()
+    if verbose:
+        proc = subprocess.run(cmd, cwd=ROOT)
+    else:
+        with open(log_file, 'a') as log:
+            log.write('+ ' + shlex.join(cmd) + '\n')
+            log.flush()
+            proc = subprocess.run(
+                cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        tail = ''
+        if not verbose:
+            with open(log_file) as f:
+                tail = ''.join(f.readlines()[-25:])
+        raise RunFailed(f'{shlex.join(cmd)} exited with {proc.returncode}; '
+                        f'log: {log_file}\n{tail}')
+    return elapsed
+
+
+def save_record(path: str, record: dict) -> None:
+    # Write-then-rename: an interruption never leaves half a record.
+    dump(record, path + '.tmp', file_format='json', indent=2)
+    os.replace(path + '.tmp', path)
+
+
+def new_record(method: str, seed: int, stages: List[Stage],
+               options: List[str]) -> dict:
+    """The ``run.json`` of a (method, seed) before anything ran."""
+    return dict(
+        method=method,
+        seed=seed,
+        stages=[
+            dict(
+                config=stage.config,
+                cfg_options=options + list(stage.cfg_options),
+                train=stage.train,
+                epochs=stage_epochs(stage, options),
+                wall_s=0.0,
+                done=False) for stage in stages
+        ])
+
+
+def check_record(record: dict, expected: dict, path: str) -> None:
+    """Refuse to continue a run made with other stages or options."""
+    def signature(rec):
+        return [(s['config'], s['cfg_options'], s['train'])
+                for s in rec['stages']]
+
+    if signature(record) != signature(expected):
+        raise SystemExit(
+            f'{path} was made with other stages or options than this call '
+            f'asks for ({signature(record)} vs {signature(expected)}); '
+            f'delete its folder or pick another --work-dir.')
+
+
+def run_method_seed(method: str, seed: int, stages: List[Stage],
+                    options: List[str], seed_dir: str, quick: bool,
+                    verbose: bool) -> Tuple[dict, bool]:
+    """Train every stage of a method, then test the last one.
+
+    Returns:
+        tuple: the run record and whether it was re-used unchanged.
+    """
+    os.makedirs(seed_dir, exist_ok=True)
+    path = osp.join(seed_dir, RUN_FILE)
+    expected = new_record(method, seed, stages, options)
+    record = load(path) if osp.isfile(path) else expected
+    check_record(record, expected, path)
+    if 'metrics' in record and osp.isfile(
+            osp.join(seed_dir, record['test']['json'])):
+        return record, True
+
+    checkpoint = None
+    for i, (stage, state) in enumerate(zip(stages, record['stages']), 1):
+        stage_dir = osp.join(seed_dir, f'stage{i}')
+        if state['done']:
+            checkpoint = state['checkpoint']
+            continue
+        if not stage.train:
+            if checkpoint is None:
+                raise SystemExit(f'{method}: a test-only stage needs a '
+                                 f'trained stage before it.')
+            state.update(done=True, checkpoint=checkpoint)
+            continue
+        cmd = [
+            sys.executable, 'tools/train.py', stage.config, '--work-dir',
+            stage_dir
+        ]
+        # An earlier attempt that left no time behind was killed hard: its
+        # time is lost, say so rather than under-report it.
+        if state.get('running'):
+            state['time_complete'] = False
+        if last_checkpoint(stage_dir):
+            cmd.append('--resume')
+        if quick:
+            cmd.append('--no-validate')
+        cmd += ['--cfg-options', *state['cfg_options']]
+        if checkpoint is not None:
+            cmd.append(f'load_from={checkpoint}')
+        state['running'] = True
+        save_record(path, record)
+        start = time.perf_counter()
+        try:
+            run_command(cmd, osp.join(seed_dir, f'stage{i}_train.log'),
+                        verbose)
+        finally:
+            # Also on Ctrl-C or failure: the resumed run adds to it.
+            state['wall_s'] += time.perf_counter() - start
+            state['running'] = False
+            save_record(path, record)
+        checkpoint = last_checkpoint(stage_dir)
+        if checkpoint is None:
+            raise RunFailed(f'{stage_dir}: training wrote no checkpoint.')
+        state.update(done=True, checkpoint=checkpoint)
+        save_record(path, record)
+
+    last = stages[-1]
+    test_dir = osp.join(seed_dir, f'stage{len(stages)}')
+    os.makedirs(test_dir, exist_ok=True)
+    test_wall = run_command([
+        sys.executable, 'tools/test.py', last.config, checkpoint,
+        '--work-dir', test_dir, '--cfg-options',
+        *record['stages'][-1]['cfg_options']
+    ], osp.join(seed_dir, 'test.log'), verbose)
+    result_path = latest_test_json(test_dir)
+    if result_path is None:
+        raise RunFailed(f'{test_dir}: the test wrote no per-class JSON; is '
+                        f'PerClassRecallHook in the config?')
+    result = load(result_path)
+    record.update(
+        test=dict(
+            json=osp.relpath(result_path, seed_dir), wall_s=test_wall),
+        metrics=result['metrics'],
+        groups=result.get('groups'),
+        per_class=[{
+            key: row[key]
+            for key in ('class_index', 'class', 'train_count', 'support',
+                        'recall')
+        } for row in result['per_class']],
+        device=device_name())
+    save_record(path, record)
+    return record, False
+
+
+# --------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------
+TABLE_HEADER = ['Method', *(title for title, _ in COLUMNS), 'Seeds',
+                'Epochs', 'Train (s)', 'Time vs CE']
+
+
+def table_rows(summaries: Dict[str, dict]) -> List[List[str]]:
+    """Markdown cells of every method; ``*`` marks an incomplete time."""
+    baseline = summaries.get(BASELINE, {}).get('train_s')
+    rows = []
+    for method, summary in summaries.items():
+        ratio = relative_time(summary['train_s'], baseline)
+        mark = '' if summary['time_complete'] else '*'
+        rows.append([
+            method,
+            *(format_mean_std(*summary['metrics'][key][:2])
+              for _, key in COLUMNS),
+            str(len(summary['seeds'])),
+            str(summary['epochs']),
+            f'{summary["train_s"]:.0f}{mark}',
+            MISSING if ratio is None else f'{ratio:.2f}×{mark}',
+        ])
+    return rows
+
+
+def command_line(argv: Optional[Sequence[str]]) -> str:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    script = osp.relpath(osp.abspath(__file__), ROOT)
+    return shlex.join(['python', script, *argv])
+
+
+def write_markdown(path: str, summaries: Dict[str, dict], args,
+                   argv) -> str:
+    first = next(iter(summaries.values()))
+    counts = [row['train_count'] for row in first['per_class']]
+    seeds = sorted({s for summary in summaries.values()
+                    for s in summary['seeds']})
+    groups = first['groups']
+    epochs = ', '.join(f'{m} {s["epochs"]}' for m, s in summaries.items())
+    devices = sorted({d for s in summaries.values() for d in s['devices']})
+    lines = [
+        f'### Fashion-MNIST-LT, imbalance factor '
+        f'{args.imbalance_factor:g} ({args.profile} profile)'
+        + (' — quick smoke run, not a result' if args.quick else ''),
+        '',
+        f'Command: `{command_line(argv)}`',
+        '',
+        f'- Training set: Fashion-MNIST sub-sampled with the '
+        f'`{args.profile}` profile, IF {args.imbalance_factor:g}: '
+        f'{sum(counts)} images, {max(counts)} … {min(counts)} per class, '
+        f'one split for all seeds; test set: balanced, '
+        f'{first["test_images"]} images.',
+        f'- Seeds (`randomness.seed`): {", ".join(map(str, seeds))}; '
+        f'cells are mean ± std (sample std) over seeds, in percent.',
+        f'- Recipe: each method\'s config in `tools/benchmarks/methods.py` '
+        f'(ResNet-8, batch 128, SGD); training epochs summed over stages: '
+        f'{epochs}.',
+        f'- Groups: Many > {groups.get("many_thr")}, Medium '
+        f'{groups.get("few_thr")}–{groups.get("many_thr")}, Few < '
+        f'{groups.get("few_thr")} training images; G-/H-mean and lowest '
+        f'are over per-class recall.',
+        f'- Time: training wall time (all stages, evaluation excluded), '
+        f'mean over seeds, relative to {BASELINE} in the same benchmark; '
+        f'device: {"; ".join(devices)}.',
+        '',
+        markdown_table(TABLE_HEADER, table_rows(summaries)),
+    ]
+    if not all(s['time_complete'] for s in summaries.values()):
+        lines += ['', '\\* A training was killed and resumed; the time of '
+                  'its first attempt is missing.']
+    text = '\n'.join(lines) + '\n'
+    with open(path, 'w') as f:
+        f.write(text)
+    return text
+
+
+def write_csv(path: str, summaries: Dict[str, dict]) -> None:
+    baseline = summaries.get(BASELINE, {}).get('train_s')
+    header = ['method']
+    for _, key in COLUMNS:
+        header += [f'{key}_mean', f'{key}_std']
+    header += [
+        'n_seeds', 'seeds', 'epochs', 'train_s', 'time_vs_ce',
+        'time_complete'
+    ]
+    with open(path, 'w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for method, summary in summaries.items():
+            row = [method]
+            for _, key in COLUMNS:
+                mean, std, _ = summary['metrics'][key]
+                row += ['' if mean is None else mean,
+                        '' if std is None else std]
+            ratio = relative_time(summary['train_s'], baseline)
+            row += [
+                len(summary['seeds']), ' '.join(map(str, summary['seeds'])),
+                summary['epochs'],
+                summary['train_s'], '' if ratio is None else ratio,
+                summary['time_complete']
+            ]
+            writer.writerow(row)
+
+
+def plot_per_class(path: str, summaries: Dict[str, dict]) -> None:
+    """Mean per-class recall of every method, classes by training count."""
+    first = next(iter(summaries.values()))
+    counts = np.array([row['train_count'] for row in first['per_class']])
+    names = [row['name'] for row in first['per_class']]
+    order = np.argsort(-counts, kind='stable')
+    x = np.arange(len(order))
+
+    # A Figure with its own Agg canvas leaves pyplot's global state alone.
+    figure = Figure(
+        figsize=(min(max(8.0, 0.5 * len(order)), 16.0), 5.5),
+        layout='constrained')
+    FigureCanvasAgg(figure)
+    ax = figure.add_subplot()
+    count_ax = ax.twinx()
+    # The counts as pale bars behind the recall lines.
+    count_ax.bar(x, counts[order], width=0.8, color='0.88', zorder=0,
+                 label='training images')
+    count_ax.set_yscale('log')
+    count_ax.set_ylabel('training images (log scale)')
+    ax.set_zorder(count_ax.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    # 20 colours, and markers for more methods than that.
+    ax.set_prop_cycle(color=colormaps['tab20'].colors)
+    markers = itertools.cycle('os^vD<>ph*')
+    for method, summary in summaries.items():
+        recall = np.array([
+            np.nan if row['recall'] is None else row['recall']
+            for row in summary['per_class']
+        ])
+        ax.plot(
+            x,
+            recall[order],
+            marker=next(markers),
+            markersize=4,
+            clip_on=False,
+            label=method)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel('recall (%), mean over seeds')
+    ax.set_xticks(x)
+    ax.set_xticklabels(
+        [f'{names[i]}\n({counts[i]})' for i in order],
+        rotation=90 if len(order) > 12 else 0,
+        fontsize=7)
+    ax.set_xlabel('class (training images), most frequent first')
+    handles = (ax.get_legend_handles_labels()[0] +
+               count_ax.get_legend_handles_labels()[0])
+    figure.legend(
+        handles=handles,
+        loc='outside lower center',
+        ncols=min(len(handles), 5),
+        fontsize=8,
+        frameon=False)
+    figure.savefig(path, dpi=150)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    seeds = args.seeds[:1] if args.quick else args.seeds
+    work_dir = osp.abspath(args.work_dir.rstrip('/\\') +
+                           ('-quick' if args.quick else ''))
+    check_option_value('--work-dir', work_dir)
+    wanted = set(args.methods or METHODS) | {BASELINE}
+    methods = [name for name in METHODS if name in wanted]
+    options = common_options(args)
+
+    # Seed by seed: every round gives a whole table, and CE runs in each
+    # round, so slow drift of a shared machine hits all methods alike.
+    jobs = [(method, seed) for seed in seeds for method in methods]
+    records: Dict[str, List[dict]] = {method: [] for method in methods}
+    failures = []
+    for index, (method, seed) in enumerate(jobs, 1):
+        seed_dir = osp.join(work_dir, method, f'seed{seed}')
+        prefix = f'[{index}/{len(jobs)}] {method} seed={seed}'
+        print(f'{prefix}: running...', flush=True)
+        try:
+            record, reused = run_method_seed(
+                method, seed, METHODS[method],
+                options + [f'randomness.seed={seed}'], seed_dir, args.quick,
+                args.verbose)
+        except RunFailed as error:
+            print(f'{prefix}: FAILED: {error}', flush=True)
+            failures.append(f'{method} seed={seed}')
+            continue
+        records[method].append(record)
+        metrics = record['metrics']
+        wall = sum(s['wall_s'] for s in record['stages'])
+        print(
+            f'{prefix}: top1 {metrics["top1"]:.2f} lowest '
+            f'{metrics["lowest_recall"]:.2f} ({wall:.0f} s'
+            f'{", reused" if reused else ""})',
+            flush=True)
+
+    summaries = {m: summarize(r) for m, r in records.items() if r}
+    if summaries:
+        md = write_markdown(
+            osp.join(work_dir, 'results.md'), summaries, args, argv)
+        write_csv(osp.join(work_dir, 'results.csv'), summaries)
+        plot_per_class(osp.join(work_dir, 'per_class_recall.png'), summaries)
+        print('\n' + md)
+        print(f'Written: {work_dir}/results.md, results.csv, '
+              f'per_class_recall.png')
+    if failures:
+        raise SystemExit(f'{len(failures)} run(s) failed: '
+                         f'{", ".join(failures)}; re-run the same command to '
+                         f'retry them (finished runs are kept).')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,600 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+"""Cost benchmark: the long-tail losses against CE, and mmengine's overhead.
+
+1. **Losses.** For every loss of ``LOSSES`` and every ``(batch, classes)``
+   size, one step is the forward and backward of the loss on random logits
+   (``requires_grad``) with labels drawn from an exponential long-tail
+   profile (IF 100), whose counts are also the losses' ``class_counts``.
+
+   - *Time*: after ``--warmup`` steps, ``--repeats`` adjacent pairs of
+     samples of CE and the loss (in alternating order), each sample timing
+     enough steps to last ``--min-sample-ms``; the ratio is the median of
+     the pairs' ratios, so drift of a shared machine cancels, and their
+     spread (half the inter-quartile range) shows the noise left. Target:
+     1.5× CE (2× for the GHM family).
+   - *Peak memory* of one step above what was allocated before it (the
+     logits and labels): ``torch.cuda.max_memory_allocated`` on CUDA; on
+     CPU, which has no allocator statistics, ``torch.profiler`` with
+     ``profile_memory=True`` records every allocation and free of the step,
+     and the peak is the maximum of their running sum.
+   - *C×C*: a step whose peak reaches ``C·C·4`` bytes (a float32 ``C×C``
+     matrix) is flagged. The test says something only where CE's own peak
+     (a few ``B×C`` buffers) stays below ``C·C·4``, i.e. ``C`` well above
+     the batch; elsewhere it prints ``n/a``. Target: no C×C.
+
+   Every number is printed as a ratio to CE measured in the same process.
+
+2. **Framework overhead.** One training epoch (or ``--iters`` iterations) of
+   ``configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py`` through
+   mmengine's ``Runner`` against a plain PyTorch loop with the same model
+   (``CifarResNet(depth=8, in_channels=1)``, global pooling, a linear
+   layer), the same long-tailed training images (the config's
+   ``LongTailDataset``), batch size, optimizer (the config's SGD), the
+   iteration-wise linear warm-up of the first epoch and input normalisation
+   (the config's mean/std). Neither applies augmentation (the Runner's
+   pipeline is cut to ``PackInputs``), validates or saves checkpoints;
+   both load data in the main process. The Runner keeps its other hooks
+   (logging, timers, long-tail hooks). The timed window is the training
+   epoch: ``before_train_epoch`` to ``after_train_epoch`` for the Runner,
+   the loop for plain PyTorch; building datasets and models is excluded.
+   Target: Runner ≤ 1.15× plain.
+
+Not measured: the time of a meta-learning iteration against a CE iteration
+(paper 002), as mmlt has no meta-learning method yet.
+
+Examples::
+
+    python tools/benchmarks/cost_benchmark.py                # default device
+    python tools/benchmarks/cost_benchmark.py --device cpu --iters 50
+    python tools/benchmarks/cost_benchmark.py --quick        # smoke test
+
+The device defaults to CUDA when available; mmengine's Runner picks its
+device itself, so to measure the overhead on CPU on a GPU machine, hide the
+GPU (``CUDA_VISIBLE_DEVICES=``).
+"""
+import argparse
+import copy
+import inspect
+import itertools
+import os.path as osp
+import statistics
+import tempfile
+import time
+from collections import OrderedDict
+from typing import Callable, Dict, List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.config import Config, DictAction
+from mmengine.device import get_device
+from mmengine.hooks import Hook
+from mmengine.logging import MMLogger
+from mmengine.runner import Runner
+from mmpretrain.registry import DATASETS, MODELS
+from torch.profiler import ProfilerActivity, profile
+
+import mmlt  # noqa: F401  registers mmlt's modules into mmpretrain
+from mmlt.datasets.long_tail_profiles import exp_profile
+from mmlt.models.losses import class_balanced_weights
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CE_CONFIG = osp.join(ROOT,
+                     'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py')
+
+#: name -> loss config. ``class_counts`` / ``num_classes`` are added when the
+#: loss takes them; a callable value is called with the class counts.
+LOSSES = OrderedDict([
+    ('CE', dict(type='CrossEntropyLoss')),
+    ('CB-softmax', dict(type='ClassBalancedLoss', loss_type='softmax')),
+    ('CB-sigmoid', dict(type='ClassBalancedLoss', loss_type='sigmoid')),
+    ('CB-focal', dict(type='ClassBalancedLoss', loss_type='focal')),
+    ('SoftmaxFocal', dict(type='SoftmaxFocalLoss')),
+    ('GHM-C', dict(type='GHMCLoss')),
+    ('EQL', dict(type='EqualizationLoss')),
+    ('LDAM', dict(type='LDAMLoss')),
+    # With the class-balanced weights of its DRW phase.
+    ('ReweightedCE',
+     dict(
+         type='ReweightedCrossEntropyLoss',
+         class_weight=lambda counts: class_balanced_weights(counts).tolist())
+     ),
+    ('BalancedSoftmax', dict(type='BalancedSoftmaxLoss')),
+    ('LogitAdjusted', dict(type='LogitAdjustedLoss')),
+    ('LabelAwareSmoothing', dict(type='LabelAwareSmoothingLoss')),
+    ('Seesaw', dict(type='SeesawLoss')),
+])
+BASELINE = 'CE'
+TIME_TARGET = 1.5
+#: Losses allowed ``GHM_TIME_TARGET`` (GHM bins every logit's gradient).
+GHM_FAMILY = ('GHM-C', )
+GHM_TIME_TARGET = 2.0
+OVERHEAD_TARGET = 1.15
+#: Relative spread of the pairwise time ratios above which a size is noisy.
+NOISY_SPREAD = 0.2
+SIZES = ((128, 10), (512, 1000), (512, 8142))
+QUICK_SIZES = ((128, 10), )
+IMBALANCE_FACTOR = 100
+MAX_COUNT = 1000
+
+
+def parse_size(text: str) -> Tuple[int, int]:
+    batch, _, classes = text.lower().partition('x')
+    return int(batch), int(classes)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Time and memory of the long-tail losses relative to '
+        'CE, and the Runner overhead over a plain PyTorch loop.')
+    parser.add_argument(
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='device of the loss part (default: cuda when available)')
+    parser.add_argument(
+        '--parts',
+        nargs='+',
+        choices=['losses', 'overhead'],
+        default=['losses', 'overhead'],
+        help='what to measure (default: both)')
+    parser.add_argument(
+        '--losses',
+        nargs='+',
+        choices=[name for name in LOSSES if name != BASELINE],
+        help='losses to compare with CE (default: all)')
+    parser.add_argument(
+        '--sizes',
+        nargs='+',
+        type=parse_size,
+        metavar='BATCHxCLASSES',
+        help='loss sizes (default: 128x10 512x1000 512x8142)')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=25,
+        help='timed samples per loss and size (default: 25)')
+    parser.add_argument(
+        '--warmup', type=int, default=5, help='untimed steps (default: 5)')
+    parser.add_argument(
+        '--min-sample-ms',
+        type=float,
+        default=5.0,
+        help='a timing sample repeats the step to last this long, so that '
+        'tiny steps are not lost in timer noise (default: 5)')
+    parser.add_argument(
+        '--data-root',
+        default=osp.join(ROOT, 'data', 'fashion_mnist'),
+        help='Fashion-MNIST files for the overhead part '
+        '(default: data/fashion_mnist)')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        help='time this many training iterations instead of one epoch')
+    parser.add_argument(
+        '--overhead-repeats',
+        type=int,
+        default=2,
+        help='Runner/plain pairs, in alternating order; the median ratio '
+        'is reported (default: 2)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='overrides of the CE config of the overhead part')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='smoke test: 128x10 only, 3 repeats, 5 overhead iterations')
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes = args.sizes or list(QUICK_SIZES)
+        args.repeats, args.warmup = 3, 1
+        args.iters = args.iters or 5
+        args.overhead_repeats = 1
+    args.sizes = args.sizes or list(SIZES)
+    return args
+
+
+# --------------------------------------------------------------------------
+# Losses
+# --------------------------------------------------------------------------
+def build_loss(name: str, counts: List[int], device: str) -> nn.Module:
+    """Build a loss of ``LOSSES`` for the given class counts."""
+    cfg = copy.deepcopy(LOSSES[name])
+    cfg = {
+        key: value(counts) if callable(value) else value
+        for key, value in cfg.items()
+    }
+    params = inspect.signature(MODELS.get(cfg['type'])).parameters
+    if 'class_counts' in params:
+        cfg['class_counts'] = counts
+    if 'num_classes' in params:
+        cfg['num_classes'] = len(counts)
+    return MODELS.build(cfg).to(device)
+
+
+def synchronizer(device: str) -> Callable[[], None]:
+    """A function that waits for the device's queued work."""
+    if torch.device(device).type == 'cuda':
+        return torch.cuda.synchronize
+    return lambda: None
+
+
+def make_step(loss: nn.Module, logits: torch.Tensor,
+              labels: torch.Tensor) -> Callable[[], None]:
+    """Forward and backward of ``loss`` on the logits."""
+
+    def step():
+        logits.grad = None
+        loss(logits, labels).backward()
+
+    return step
+
+
+def time_steps(step: Callable[[], None], number: int,
+               sync: Callable[[], None]) -> float:
+    """Seconds per step over ``number`` consecutive steps."""
+    sync()
+    start = time.perf_counter()
+    for _ in range(number):
+        step()
+    sync()
+    return (time.perf_counter() - start) / number
+
+
+def time_pair(baseline: Callable[[], None],
+              other: Callable[[], None],
+              sync: Callable[[], None],
+              repeats: int,
+              warmup: int,
+              min_sample_s: float = 0.005) -> Tuple[List[float], List[float]]:
+    """Seconds per step of two steps, sampled in adjacent pairs.
+
+    Both are warmed up; each sample runs a step ``number`` times, with
+    ``number`` chosen so the baseline's sample lasts ``min_sample_s``; the
+    order within a pair alternates.
+
+    Returns:
+        tuple[list[float], list[float]]: The baseline's and the other
+        step's samples, pair by pair.
+    """
+    for _ in range(warmup):
+        baseline()
+        other()
+    number = max(1, int(min_sample_s / time_steps(baseline, 1, sync)))
+    times: Tuple[List[float], List[float]] = ([], [])
+    for r in range(repeats):
+        pair = ((0, baseline), (1, other))
+        for index, step in (pair if r % 2 == 0 else pair[::-1]):
+            times[index].append(time_steps(step, number, sync))
+    return times
+
+
+def ratio_and_spread(baseline: List[float],
+                     other: List[float]) -> Tuple[float, float]:
+    """Median of the pairwise ratios ``other / baseline`` and their
+    relative half inter-quartile range (0 below two pairs).
+
+    A ratio within a pair cancels drift slower than a pair; the spread says
+    how much faster noise (a busy machine) remains.
+    """
+    ratios = [b / a for a, b in zip(baseline, other)]
+    median = statistics.median(ratios)
+    if len(ratios) < 2:
+        return median, 0.0
+    q1, _, q3 = statistics.quantiles(ratios, n=4, method='inclusive')
+    return median, (q3 - q1) / 2 / median
+
+
+def peak_step_memory(step: Callable[[], None], logits: torch.Tensor,
+                     device: str) -> int:
+    """Bytes allocated at the peak of one step, above those before it."""
+    logits.grad = None
+    if torch.device(device).type == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        step()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - before
+    with profile(activities=[ProfilerActivity.CPU],
+                 profile_memory=True) as prof:
+        step()
+    # Every allocation (+bytes) and free (-bytes) of the step, in order.
+    events = sorted((event.start_ns(), event.nbytes())
+                    for event in prof.profiler.kineto_results.events()
+                    if event.name() == '[memory]')
+    return max(itertools.accumulate(nbytes for _, nbytes in events),
+               default=0)
+
+
+def measure_losses(names: List[str], batch: int, num_classes: int,
+                   args) -> Tuple[dict, Dict[str, dict]]:
+    """CE's absolute numbers and every loss's numbers at one size."""
+    device = args.device
+    sync = synchronizer(device)
+    counts = exp_profile(num_classes, MAX_COUNT, IMBALANCE_FACTOR)
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(
+        batch, num_classes, generator=generator).to(device).requires_grad_()
+    labels = torch.multinomial(
+        torch.tensor(counts, dtype=torch.float),
+        batch,
+        replacement=True,
+        generator=generator).to(device)
+
+    ce_step = make_step(build_loss(BASELINE, counts, device), logits, labels)
+    ce = dict(memory=peak_step_memory(ce_step, logits, device))
+    results, ce_times = {}, []
+    for name in names:
+        step = make_step(build_loss(name, counts, device), logits, labels)
+        try:
+            ce_samples, loss_samples = time_pair(ce_step, step, sync,
+                                                 args.repeats, args.warmup,
+                                                 args.min_sample_ms / 1000)
+            memory = peak_step_memory(step, logits, device)
+        except RuntimeError as error:  # e.g. out of memory
+            results[name] = dict(error=str(error).splitlines()[0])
+            continue
+        ce_times += ce_samples
+        ratio, spread = ratio_and_spread(ce_samples, loss_samples)
+        results[name] = dict(
+            time=ratio,
+            spread=spread,
+            memory=memory / max(ce['memory'], 1),
+            bytes=memory)
+    ce['time'] = statistics.median(ce_times) if ce_times else None
+    return ce, results
+
+
+def cxc_flag(peak: int, ce_peak: int, num_classes: int) -> str:
+    """'YES' if a step's peak holds a float32 C×C matrix, 'no' if not,
+    'n/a' where CE's own buffers are that large."""
+    cxc = num_classes * num_classes * 4
+    if ce_peak >= cxc:
+        return 'n/a'
+    return 'YES' if peak >= cxc else 'no'
+
+
+def format_bytes(nbytes: float) -> str:
+    for unit in ('B', 'KiB', 'MiB'):
+        if abs(nbytes) < 1024:
+            return f'{nbytes:.0f} {unit}'
+        nbytes /= 1024
+    return f'{nbytes:.1f} GiB'
+
+
+def loss_table(ce: dict, results: Dict[str, dict],
+               num_classes: int) -> Tuple[List[str], int]:
+    """The printed rows of one size and the number of missed targets."""
+    lines = [
+        f'{"loss":<20} {"time/CE":>8} {"spread":>6} {"target":>7} {"":>4} '
+        f'{"peak/CE":>8} {"peak":>10} {"C×C":>4}'
+    ]
+    missed, noisy = 0, False
+    for name, result in results.items():
+        if 'error' in result:
+            lines.append(f'{name:<20} failed: {result["error"]}')
+            missed += 1
+            continue
+        target = GHM_TIME_TARGET if name in GHM_FAMILY else TIME_TARGET
+        flag = cxc_flag(result['bytes'], ce['memory'], num_classes)
+        ok = result['time'] <= target and flag != 'YES'
+        missed += not ok
+        noisy |= result['spread'] > NOISY_SPREAD
+        lines.append(f'{name:<20} {result["time"]:>7.2f}× '
+                     f'{"±" + format(result["spread"], ".0%"):>6} '
+                     f'{"≤" + format(target, "g") + "×":>7} '
+                     f'{"ok" if ok else "MISS":>4} {result["memory"]:>7.2f}× '
+                     f'{format_bytes(result["bytes"]):>10} {flag:>4}')
+    if noisy:
+        lines.append(f'(a spread above {NOISY_SPREAD:.0%}: the machine was '
+                     f'busy; re-run, or raise --repeats)')
+    return lines, missed
+
+
+# --------------------------------------------------------------------------
+# Framework overhead
+# --------------------------------------------------------------------------
+class _EpochStart(Hook):
+    """Notes the time before any other hook's ``before_train_epoch``."""
+    priority = 'HIGHEST'
+
+    def __init__(self, marks: dict, sync: Callable[[], None]):
+        self.marks, self.sync = marks, sync
+
+    def before_train_epoch(self, runner) -> None:
+        self.sync()
+        self.marks['start'] = time.perf_counter()
+
+
+class _EpochEnd(_EpochStart):
+    """Notes the time after every other hook's ``after_train_epoch``."""
+    priority = 'LOWEST'
+
+    def before_train_epoch(self, runner) -> None:
+        pass
+
+    def after_train_epoch(self, runner) -> None:
+        self.sync()
+        self.marks['end'] = time.perf_counter()
+
+
+def overhead_config(args) -> Config:
+    """The CE config as both loops train it."""
+    cfg = Config.fromfile(CE_CONFIG)
+    root = osp.abspath(args.data_root)
+    cfg.train_dataloader.dataset.dataset.data_root = root
+    # No augmentation: the plain loop has none.
+    cfg.train_dataloader.dataset.dataset.pipeline = [dict(type='PackInputs')]
+    # Neither loop validates nor saves.
+    for key in ('val_dataloader', 'val_evaluator', 'val_cfg',
+                'test_dataloader', 'test_evaluator', 'test_cfg'):
+        cfg[key] = None
+    cfg.default_hooks.checkpoint = None
+    cfg.log_level = 'WARNING'
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def run_runner(cfg: Config, num_iters: Optional[int], name: str) -> float:
+    """Seconds of one training epoch (or ``num_iters``) through Runner."""
+    cfg = copy.deepcopy(cfg)
+    if num_iters is None:
+        cfg.train_cfg = dict(by_epoch=True, max_epochs=1)
+    else:
+        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=num_iters)
+        # mmengine's iteration loop sleeps 2 s whenever a finite sampler
+        # runs out; the infinite one is its recommended sampler.
+        cfg.train_dataloader.sampler = dict(
+            type='InfiniteSampler', shuffle=True)
+        cfg.param_scheduler = [
+            dict(
+                type='LinearLR',
+                start_factor=0.1,
+                by_epoch=False,
+                begin=0,
+                end=num_iters)
+        ]
+    marks = {}
+    sync = synchronizer(get_device())
+    with tempfile.TemporaryDirectory() as work_dir:
+        cfg.work_dir = work_dir
+        cfg.experiment_name = name  # unique: mmengine keys instances by it
+        runner = Runner.from_cfg(cfg)
+        runner.register_hook(_EpochStart(marks, sync))
+        runner.register_hook(_EpochEnd(marks, sync))
+        runner.train()
+    return marks['end'] - marks['start']
+
+
+class PlainNet(nn.Module):
+    """The config's backbone, global average pooling and a linear layer."""
+
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.backbone = MODELS.build(cfg.model.backbone)
+        self.fc = nn.Linear(cfg.model.head.in_channels,
+                            cfg.model.head.num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.backbone(x)[-1].mean((2, 3)))
+
+
+def plain_data(cfg: Config) -> torch.utils.data.TensorDataset:
+    """The long-tailed training images (uint8) and labels of the config."""
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    images = torch.stack([torch.from_numpy(info['img']) for info in infos])
+    labels = torch.tensor([int(info['gt_label']) for info in infos])
+    return torch.utils.data.TensorDataset(images[:, None], labels)
+
+
+def run_plain(cfg: Config, data, num_iters: Optional[int],
+              device: str) -> float:
+    """Seconds of the same training in a plain PyTorch loop."""
+    loader_cfg = cfg.train_dataloader
+    batch_size = loader_cfg.batch_size
+    if num_iters is None:  # one epoch, reshuffled, last batch partial
+        sampler = torch.utils.data.RandomSampler(data)
+        num_iters = -(-len(data) // batch_size)
+    else:  # full batches from successive permutations, as InfiniteSampler
+        sampler = torch.utils.data.RandomSampler(
+            data, num_samples=num_iters * batch_size)
+    loader = torch.utils.data.DataLoader(
+        data,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=loader_cfg.num_workers)
+    model = PlainNet(cfg)
+    model.backbone.init_weights()  # the config's init, as the Runner does
+    model.to(device).train()
+    optim_cfg = dict(cfg.optim_wrapper.optimizer)
+    optimizer = getattr(torch.optim, optim_cfg.pop('type'))(
+        model.parameters(), **optim_cfg)
+    # The config's first epoch: linear warm-up from 0.1x, per iteration.
+    scheduler = torch.optim.lr_scheduler.LinearLR(
+        optimizer, start_factor=0.1, total_iters=num_iters)
+    preprocessor = cfg.model.get('data_preprocessor') or cfg.data_preprocessor
+    mean = torch.tensor(preprocessor['mean'], device=device).view(1, -1, 1, 1)
+    std = torch.tensor(preprocessor['std'], device=device).view(1, -1, 1, 1)
+
+    sync = synchronizer(device)
+    sync()
+    start = time.perf_counter()
+    for images, labels in loader:
+        images = (images.to(device).float() - mean) / std
+        loss = F.cross_entropy(model(images), labels.to(device))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+    sync()
+    return time.perf_counter() - start
+
+
+def measure_overhead(args) -> Tuple[List[float], List[float]]:
+    """Runner and plain seconds of each repeat."""
+    device = get_device()
+    if torch.device(args.device).type != torch.device(device).type:
+        raise SystemExit(
+            f'mmengine\'s Runner trains on {device!r}, not --device '
+            f'{args.device!r}; hide the GPU with CUDA_VISIBLE_DEVICES= to '
+            f'measure on CPU, or pass --parts losses.')
+    cfg = overhead_config(args)
+    data = plain_data(cfg)
+    # Untimed: starts thread pools and the allocator for both loops.
+    run_plain(cfg, data, 2, device)
+    runner_s, plain_s = [], []
+    for r in range(args.overhead_repeats):
+        order = ('plain', 'runner') if r % 2 == 0 else ('runner', 'plain')
+        for which in order:
+            if which == 'plain':
+                plain_s.append(run_plain(cfg, data, args.iters, device))
+            else:
+                runner_s.append(
+                    run_runner(cfg, args.iters, f'overhead_{r}'))
+    return runner_s, plain_s
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # The current mmengine logger: keeps init_weights' per-parameter report
+    # of the plain model off the screen (the Runner sets its own).
+    MMLogger.get_instance('cost_benchmark', log_level='WARNING')
+    device = torch.device(args.device)
+    name = (torch.cuda.get_device_name(device)
+            if device.type == 'cuda' else 'CPU')
+    print(f'Device: {args.device} ({name}); torch {torch.__version__}, '
+          f'{torch.get_num_threads()} threads')
+    missed = 0
+    if 'losses' in args.parts:
+        names = args.losses or [n for n in LOSSES if n != BASELINE]
+        for batch, num_classes in args.sizes:
+            ce, results = measure_losses(names, batch, num_classes, args)
+            ce_time = (f'{ce["time"] * 1e3:.3f} ms'
+                       if ce['time'] is not None else '–')
+            print(f'\n== batch {batch}, {num_classes} classes: CE '
+                  f'{ce_time}/step, peak {format_bytes(ce["memory"])}; '
+                  f'C×C float32 = {format_bytes(num_classes**2 * 4)}')
+            lines, size_missed = loss_table(ce, results, num_classes)
+            missed += size_missed
+            print('\n'.join(lines), flush=True)
+    if 'overhead' in args.parts:
+        runner_s, plain_s = measure_overhead(args)
+        ratios = [r / p for r, p in zip(runner_s, plain_s)]
+        ratio = statistics.median(ratios)
+        span = f'{args.iters} iterations' if args.iters else 'one epoch'
+        ok = ratio <= OVERHEAD_TARGET
+        missed += not ok
+        print(f'\n== framework overhead, {span} on {get_device()}: Runner '
+              f'{statistics.median(runner_s):.2f} s, plain PyTorch '
+              f'{statistics.median(plain_s):.2f} s -> {ratio:.2f}× '
+              f'(target ≤{OVERHEAD_TARGET}×: {"ok" if ok else "MISS"}; '
+              f'pairs: {", ".join(f"{x:.2f}×" for x in ratios)})')
+    print(f'\n{missed} target(s) missed.' if missed else '\nAll targets met.')
+
+
+if __name__ == '__main__':
+    main()
