@@ -17,6 +17,11 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # Methods side by side; later methods are appended here.
 DEMO_CONFIGS = [
     'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py',
+    # A loss (Balanced Softmax) and decoupling (cRT switched on inside the
+    # run) against CE, under the same 6-epoch budget.
+    'configs/balanced-softmax/'
+    'balanced-softmax_resnet8_1xb128_fashion-mnist-lt-r100.py',
+    'configs/decoupling/crt-onerun_resnet8_1xb128_fashion-mnist-lt-r100.py',
 ]
 
 

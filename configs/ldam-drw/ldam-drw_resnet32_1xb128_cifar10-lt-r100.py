@@ -9,17 +9,15 @@ _base_ = '../ce/ce_resnet32_1xb128_cifar10-lt-r100.py'
 
 model = dict(
     head=dict(
-        # A cosine classifier, like the NormedLinear of the LDAM reference:
+        # A cosine classifier, the NormedLinear of the LDAM reference:
         # LDAM lowers the target logit by a margin and scales by s, meant for
-        # logits in [-1, 1] (a linear head barely trains with s = 30).
-        # mmpretrain's ArcFaceClsHead with scale 1 and no angular margin is
-        # that classifier: normalised features and weights, no bias.
+        # logits in [-1, 1] (a linear head barely trains with s = 30); the
+        # head's own scale stays 1.
         _delete_=True,
-        type='ArcFaceClsHead',
+        type='NormedLinearClsHead',
         num_classes=10,
         in_channels=64,
         scale=1.0,
-        margins=0.0,
         loss=dict(type='LDAMLoss', max_m=0.5, s=30.0)))
 
 custom_hooks = _base_.custom_hooks + [

@@ -3,9 +3,10 @@
 # loaded; its classifier is trained further, with a learnable scale per class
 # (LWS), class-balanced sampling and the label-aware smoothing loss (smoothing
 # 0.4 for the most frequent class down to 0.1 for the rarest, concave). The
-# backbone's weights stay fixed while its BN layers keep training mode, so
-# their running statistics adapt to the class-balanced batches ("shift
-# learning on BN", as the reference does for CIFAR-100-LT). Paper 001:
+# backbone is frozen, but its BN layers stay in train mode, so their running
+# statistics adapt to the class-balanced batches while their affine weights
+# stay fixed ("shift learning on BN", as the reference does for
+# CIFAR-100-LT, shift_bn on). Paper 001:
 # "MiSLAS" (Tables 2 and 6), paper 003: "MiSLAS".
 # Hyper-parameters: those of the MiSLAS reference config for this dataset and
 # imbalance factor (10 epochs, lr 0.1, cosine, the classifier at 0.2 x lr).
@@ -35,17 +36,22 @@ model = dict(
 train_dataloader = dict(
     sampler=dict(_delete_=True, type='ClassAwareSampler'))
 
-# No DecoupledStageHook: it freezes BN statistics too. Learning rate and
-# weight decay 0 keep the backbone's weights and BN affine parameters fixed,
-# while the loop's model.train() lets BN update its running statistics.
+custom_hooks = _base_.custom_hooks + [
+    # Freeze backbone and neck before the first epoch, after load_from is
+    # loaded, but leave their BN layers to re-estimate the running
+    # statistics on the class-balanced batches (the reference's shift_bn);
+    # keep the loaded classifier.
+    dict(
+        type='DecoupledStageHook',
+        switch_epoch=0,
+        reinit_head=False,
+        bn_statistics='update'),
+]
+
+# The reference's lr_factor for the classifier; the scales use the base
+# learning rate.
 optim_wrapper = dict(
-    paramwise_cfg=dict(
-        custom_keys={
-            'backbone': dict(lr_mult=0.0, decay_mult=0.0),
-            # The reference's lr_factor for the classifier; the scales use
-            # the base learning rate.
-            'head.fc': dict(lr_mult=0.2),
-        }))
+    paramwise_cfg=dict(custom_keys={'head.fc': dict(lr_mult=0.2)}))
 
 # A fresh cosine schedule, no warm-up.
 param_scheduler = [

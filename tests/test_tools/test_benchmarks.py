@@ -218,6 +218,37 @@ def test_two_stages_resume_and_reuse(acc, tmp_path, monkeypatch):
                             False, False)
 
 
+def test_first_stage_shared_between_methods(acc, tmp_path, monkeypatch):
+    tools = FakeTools()
+    monkeypatch.setattr(acc, 'run_command', tools)
+    options = ['train_cfg.max_epochs=1', 'randomness.seed=0']
+    shared = {}
+    ce_dir = str(tmp_path / 'CE' / 'seed0')
+    ce, _ = acc.run_method_seed('CE', 0, acc.METHODS['CE'], options, ce_dir,
+                                False, False, shared)
+    acc.remember_first_stage(ce, ce_dir, shared)
+    assert len(tools.calls) == 2  # train, test
+
+    crt_dir = str(tmp_path / 'cRT' / 'seed0')
+    crt, _ = acc.run_method_seed('cRT', 0, acc.METHODS['cRT'], options,
+                                 crt_dir, False, False, shared)
+    # Only stage two trains, from CE's checkpoint; CE's time is counted.
+    train2, test = tools.calls[2:]
+    assert train2[2] == acc.METHODS['cRT'][1].config
+    assert f'load_from={ce["stages"][0]["checkpoint"]}' in train2
+    assert '--no-validate' in train2
+    first = crt['stages'][0]
+    assert first['shared_from'] == osp.join('..', '..', 'CE', 'seed0')
+    assert first['wall_s'] == ce['stages'][0]['wall_s'] > 0
+    assert not osp.exists(osp.join(crt_dir, 'stage1'))
+
+    # Another seed or other options share nothing.
+    other = options[:1] + ['randomness.seed=1']
+    acc.run_method_seed('LWS', 1, acc.METHODS['LWS'], other,
+                        str(tmp_path / 'LWS' / 'seed1'), False, False, shared)
+    assert tools.calls[4][2] == acc.METHODS['CE'][0].config
+
+
 def test_test_only_stage(acc, tmp_path, monkeypatch):
     tools = FakeTools()
     monkeypatch.setattr(acc, 'run_command', tools)

@@ -17,8 +17,11 @@ seeds and recipe, ready for the README), ``results.csv`` (full precision) and
 The benchmark is resumable. A finished (method, seed) keeps its numbers and
 times in ``WORK_DIR/<method>/seed<k>/run.json`` and is never run again; an
 interrupted training continues with ``--resume``. ``--quick`` (1 seed, 1
-epoch per stage, no validation) writes to ``WORK_DIR-quick`` so smoke runs
-never mix with real ones.
+epoch per stage) writes to ``WORK_DIR-quick`` so smoke runs never mix
+with real ones. Trainings do not validate (the benchmark tests the last
+checkpoint), and a first stage shared by several methods (the CE model of
+cRT, LWS and tau-norm) is trained once per seed and counted in each
+method's time.
 
 Every seed trains on the same long-tailed split (the dataset's own ``seed``);
 ``randomness.seed`` changes the initialisation, data order and augmentation.
@@ -105,8 +108,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--quick',
         action='store_true',
-        help='smoke test: first seed only, 1 epoch per stage, no '
-        'validation, in WORK_DIR-quick')
+        help='smoke test: first seed only, 1 epoch per stage, in '
+        'WORK_DIR-quick')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -338,14 +341,49 @@ def check_record(record: dict, expected: dict, path: str) -> None:
             f'delete its folder or pick another --work-dir.')
 
 
-def run_method_seed(method: str, seed: int, stages: List[Stage],
-                    options: List[str], seed_dir: str, quick: bool,
-                    verbose: bool) -> Tuple[dict, bool]:
+def stage_key(state: dict) -> Tuple[str, Tuple[str, ...]]:
+    """What identifies the training of a first stage: config and options."""
+    return state['config'], tuple(state['cfg_options'])
+
+
+def remember_first_stage(record: dict, seed_dir: str,
+                         shared: Dict[tuple, dict]) -> None:
+    """Offer a finished first stage to later methods of the same seed."""
+    first = record['stages'][0]
+    if first['train'] and first['done'] and 'shared_from' not in first:
+        shared.setdefault(
+            stage_key(first),
+            dict(
+                checkpoint=first['checkpoint'],
+                wall_s=first['wall_s'],
+                time_complete=first.get('time_complete', True),
+                seed_dir=seed_dir))
+
+
+def run_method_seed(method: str,
+                    seed: int,
+                    stages: List[Stage],
+                    options: List[str],
+                    seed_dir: str,
+                    quick: bool,
+                    verbose: bool,
+                    shared: Optional[Dict[tuple, dict]] = None
+                    ) -> Tuple[dict, bool]:
     """Train every stage of a method, then test the last one.
+
+    A first stage that another method of the same seed already trained
+    with the same config and options (e.g. the CE model under cRT, LWS and
+    tau-norm) is not trained again: its checkpoint is used and its wall
+    time counted, since a user of the method has to train it too.
+
+    Args:
+        shared (dict, optional): First stages trained so far, from
+            :func:`remember_first_stage`. Defaults to None (share nothing).
 
     Returns:
         tuple: the run record and whether it was re-used unchanged.
     """
+    shared = {} if shared is None else shared
     os.makedirs(seed_dir, exist_ok=True)
     path = osp.join(seed_dir, RUN_FILE)
     expected = new_record(method, seed, stages, options)
@@ -360,6 +398,17 @@ def run_method_seed(method: str, seed: int, stages: List[Stage],
         stage_dir = osp.join(seed_dir, f'stage{i}')
         if state['done']:
             checkpoint = state['checkpoint']
+            continue
+        if i == 1 and stage.train and stage_key(state) in shared:
+            done = shared[stage_key(state)]
+            state.update(
+                done=True,
+                checkpoint=done['checkpoint'],
+                wall_s=done['wall_s'],
+                time_complete=done['time_complete'],
+                shared_from=osp.relpath(done['seed_dir'], seed_dir))
+            checkpoint = done['checkpoint']
+            save_record(path, record)
             continue
         if not stage.train:
             if checkpoint is None:
@@ -377,8 +426,9 @@ def run_method_seed(method: str, seed: int, stages: List[Stage],
             state['time_complete'] = False
         if last_checkpoint(stage_dir):
             cmd.append('--resume')
-        if quick:
-            cmd.append('--no-validate')
+        # The benchmark tests the last checkpoint itself: validating during
+        # training would only add evaluation time to the training time.
+        cmd.append('--no-validate')
         cmd += ['--cfg-options', *state['cfg_options']]
         if checkpoint is not None:
             cmd.append(f'load_from={checkpoint}')
@@ -603,6 +653,7 @@ def main(argv=None):
     jobs = [(method, seed) for seed in seeds for method in methods]
     records: Dict[str, List[dict]] = {method: [] for method in methods}
     failures = []
+    shared: Dict[int, Dict[tuple, dict]] = {seed: {} for seed in seeds}
     for index, (method, seed) in enumerate(jobs, 1):
         seed_dir = osp.join(work_dir, method, f'seed{seed}')
         prefix = f'[{index}/{len(jobs)}] {method} seed={seed}'
@@ -611,11 +662,12 @@ def main(argv=None):
             record, reused = run_method_seed(
                 method, seed, METHODS[method],
                 options + [f'randomness.seed={seed}'], seed_dir, args.quick,
-                args.verbose)
+                args.verbose, shared[seed])
         except RunFailed as error:
             print(f'{prefix}: FAILED: {error}', flush=True)
             failures.append(f'{method} seed={seed}')
             continue
+        remember_first_stage(record, seed_dir, shared[seed])
         records[method].append(record)
         metrics = record['metrics']
         wall = sum(s['wall_s'] for s in record['stages'])

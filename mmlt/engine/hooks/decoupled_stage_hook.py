@@ -9,7 +9,9 @@ from mmengine.runner import EpochBasedTrainLoop
 from mmpretrain.registry import DATA_SAMPLERS, HOOKS, MODELS
 from torch import nn
 
+from mmlt.models.losses.utils import check_choice
 from mmlt.models.utils import freeze_module, reinit_module
+from mmlt.models.utils.freeze import BN_STATISTICS
 from mmlt.utils import ClassCountsMixin
 from .class_counts_hook import ClassCountsHook
 
@@ -28,7 +30,11 @@ class DecoupledStageHook(Hook):
     1. freezes ``freeze`` (the backbone and neck) with
        :func:`~mmlt.models.utils.freeze_module`: no gradients, and eval mode
        that the loop's ``model.train()`` does not undo, so their weights and
-       BN running statistics stay bit-identical;
+       BN running statistics stay bit-identical; with
+       ``bn_statistics='update'`` the BN layers still follow the loop's
+       ``model.train()``/``model.eval()`` and re-estimate their running
+       statistics on the second-stage data, their affine parameters fixed
+       (the shifted BN of MiSLAS, ``configs/mislas/mislas-stage2_*``);
     2. with ``reinit_head=True``, re-initialises the head
        (:func:`~mmlt.models.utils.reinit_module`) and drops the optimizer
        state (momentum) of its parameters;
@@ -66,9 +72,12 @@ class DecoupledStageHook(Hook):
     so the new reducer covers only the trainable parameters. The training
     loop reads ``runner.model`` at every step, so it uses the new wrapper;
     the new wrapper broadcasts rank 0's parameters, which also makes a
-    re-initialised head identical on all ranks. A model wrapper given to
-    the ``Runner`` directly rather than in ``cfg.model_wrapper_cfg`` is not
-    reproduced.
+    re-initialised head identical on all ranks. With
+    ``bn_statistics='update'`` each rank updates its BN running statistics
+    from its own batches (the default wrappers do not broadcast buffers) and
+    rank 0's are saved, as in ordinary DDP training without SyncBN. A model
+    wrapper given to the ``Runner`` directly rather than in
+    ``cfg.model_wrapper_cfg`` is not reproduced.
 
     Args:
         switch_epoch (int): The number of epochs before the switch; 0
@@ -85,6 +94,11 @@ class DecoupledStageHook(Hook):
             switch on. It should keep the epoch length (the schedulers and
             ``max_iters`` were computed with it). Defaults to None (keep the
             dataloader).
+        bn_statistics (str): ``'frozen'`` keeps the running mean and variance
+            of the frozen BN layers; ``'update'`` keeps their BN layers in
+            train mode during training, so the running statistics move to
+            the second-stage (e.g. class-balanced) batches. Defaults to
+            ``'frozen'``.
         priority (str): Hook priority. Defaults to ``'NORMAL'``.
     """
 
@@ -94,8 +108,10 @@ class DecoupledStageHook(Hook):
                  reinit_head: bool = False,
                  loss: Optional[dict] = None,
                  sampler: Optional[dict] = None,
+                 bn_statistics: str = 'frozen',
                  priority: str = 'NORMAL') -> None:
         name = type(self).__name__
+        check_choice(name, 'bn_statistics', bn_statistics, BN_STATISTICS)
         if not (isinstance(switch_epoch, int) and switch_epoch >= 0):
             raise ValueError(f'{name}: `switch_epoch` must be an int >= 0, '
                              f'got {switch_epoch!r}.')
@@ -112,6 +128,7 @@ class DecoupledStageHook(Hook):
         self.freeze = freeze
         self.reinit_head = reinit_head
         self.sampler = copy.deepcopy(sampler)
+        self.bn_statistics = bn_statistics
         # Built now, so a bad loss config fails at start, not mid-run.
         self.loss = MODELS.build(loss) if loss is not None else None
         self.priority = priority
@@ -151,7 +168,8 @@ class DecoupledStageHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         frozen = self._freeze(model)
-        done = [f'froze {", ".join(frozen)}']
+        done = [f'froze {", ".join(frozen)} (BN statistics '
+                f'{self.bn_statistics})']
         if self.reinit_head and fresh:
             reinit_module(model.head)
             _drop_optimizer_state(runner.optim_wrapper,
@@ -190,7 +208,7 @@ class DecoupledStageHook(Hook):
                     f'{type(self).__name__}: `freeze` names {name!r}, but '
                     f'{type(model).__name__} has no such sub-module.'
                 ) from None
-            freeze_module(module)
+            freeze_module(module, self.bn_statistics)
         return list(names)
 
     def _set_loss(self, runner, model: nn.Module) -> None:

@@ -2,4 +2,6 @@
 from .logit_adjusted_head import (LogitAdjustedLinearClsHead,  # noqa: F401
                                   posthoc_logit_adjustment)
 from .lws_head import LWSHead  # noqa: F401
+from .normed_linear_head import (NormedLinearClsHead,  # noqa: F401
+                                 cosine_logits)
 from .tau_norm_head import TauNormHead, tau_normalize  # noqa: F401

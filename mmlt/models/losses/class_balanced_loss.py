@@ -9,7 +9,7 @@ from torch import nn
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
 from .utils import (buffer_like, check_choice, check_class_counts,
-                    check_number, get_reduction, prepare_target, reduce_loss,
+                    check_number, get_reduction, read_target, reduce_loss,
                     set_buffer)
 
 WEIGHTINGS = ('effective_number', 'inverse')
@@ -88,14 +88,43 @@ def loss_per_target_class(cls_score: torch.Tensor,
     if loss_type == 'softmax':
         return -F.log_softmax(cls_score, dim=1)
     # Per-logit BCE against 0 and against 1.
-    neg, pos = F.softplus(cls_score), F.softplus(-cls_score)
-    if loss_type == 'focal' and gamma != 0:
-        # (1 - p_t)^gamma in log space: sigmoid(z)^gamma for a negative,
-        # sigmoid(-z)^gamma for the target, free of 1 - p cancellation.
-        neg = neg * torch.exp(gamma * F.logsigmoid(cls_score))
-        pos = pos * torch.exp(gamma * F.logsigmoid(-cls_score))
+    neg = _bce_term(cls_score, loss_type, gamma, positive=False)
+    pos = _bce_term(cls_score, loss_type, gamma, positive=True)
     # Every logit is a negative except the target's.
     return neg.sum(dim=1, keepdim=True) - neg + pos
+
+
+def _bce_term(logits: torch.Tensor, loss_type: str, gamma: float,
+              positive: bool) -> torch.Tensor:
+    """Each logit's BCE against 1 (``positive``) or 0, times the focal
+    factor for ``'focal'``."""
+    signed = -logits if positive else logits
+    bce = F.softplus(signed)
+    if loss_type != 'focal' or gamma == 0:
+        return bce
+    # (1 - p_t)^gamma = sigmoid(+-z)^gamma, free of 1 - p cancellation.
+    if gamma >= 1:
+        # Accurate and much cheaper than exp(gamma * logsigmoid) on CPU.
+        return bce * torch.sigmoid(signed).pow(gamma)
+    # In log space, so that the gradient stays finite where sigmoid
+    # underflows to 0 and gamma < 1.
+    return bce * torch.exp(gamma * F.logsigmoid(signed))
+
+
+def class_balanced_hard_loss(cls_score: torch.Tensor,
+                             label: torch.Tensor,
+                             loss_type: str = 'softmax',
+                             gamma: float = 2.0) -> torch.Tensor:
+    """``loss_per_target_class(cls_score, ...)`` at the labels, shape
+    ``(N, )``, without the ``(N, C)`` matrix of every target class: the
+    target's terms are gathered, the negatives' summed once."""
+    if loss_type == 'softmax':
+        return F.cross_entropy(cls_score, label, reduction='none')
+    index = label.unsqueeze(1)
+    target_logit = cls_score.gather(1, index).squeeze(1)
+    neg = _bce_term(cls_score, loss_type, gamma, positive=False)
+    return (neg.sum(dim=1) - neg.gather(1, index).squeeze(1) +
+            _bce_term(target_logit, loss_type, gamma, positive=True))
 
 
 @MODELS.register_module()
@@ -188,11 +217,15 @@ class ClassBalancedLoss(ClassCountsMixin, nn.Module):
         """
         name = type(self).__name__
         reduction = get_reduction(name, self.reduction, reduction_override)
-        target, _ = prepare_target(name, cls_score, label)
+        label, target = read_target(name, cls_score, label)
         check_class_counts(self, cls_score)
-        per_class = loss_per_target_class(cls_score, self.loss_type,
-                                          self.gamma)
         class_weight = buffer_like(self, 'cb_weight', cls_score)
-        loss = (target * class_weight * per_class).sum(dim=1)
+        if target is None:
+            loss = class_weight[label] * class_balanced_hard_loss(
+                cls_score, label, self.loss_type, self.gamma)
+        else:
+            per_class = loss_per_target_class(cls_score, self.loss_type,
+                                              self.gamma)
+            loss = (target * class_weight * per_class).sum(dim=1)
         return self.loss_weight * reduce_loss(loss, weight, reduction,
                                               avg_factor, name)

@@ -8,7 +8,7 @@ from torch import nn
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
 from .utils import (buffer_like, check_choice, check_class_counts,
-                    check_number, get_reduction, prepare_target, reduce_loss,
+                    check_number, get_reduction, read_target, reduce_loss,
                     set_buffer)
 
 
@@ -129,6 +129,16 @@ class EqualizationLoss(ClassCountsMixin, nn.Module):
                    equalization_tail_mask(self.class_counts.cpu(),
                                           self.lambda_))
 
+    def _draw_drops(self, cls_score: torch.Tensor) -> torch.Tensor:
+        """The Bernoulli(gamma) draws as a boolean ``(N, C)`` mask."""
+        if cls_score.dtype in (torch.float32, torch.float64):
+            # The same draws as torch.bernoulli(torch.full_like(cls_score,
+            # gamma)) from the same RNG state (u < gamma per element, in
+            # order), without the tensor of probabilities.
+            return torch.rand_like(cls_score) < self.gamma
+        return torch.bernoulli(torch.full_like(cls_score,
+                                               self.gamma)).bool()
+
     def forward(self,
                 cls_score: torch.Tensor,
                 label: torch.Tensor,
@@ -154,15 +164,22 @@ class EqualizationLoss(ClassCountsMixin, nn.Module):
         """
         name = type(self).__name__
         reduction = get_reduction(name, self.reduction, reduction_override)
-        target, label = prepare_target(
-            name, cls_score, label, allow_soft=False)
+        label, _ = read_target(name, cls_score, label, allow_soft=False)
         check_class_counts(self, cls_score)
         if self.training:
-            drop = torch.bernoulli(
-                torch.full_like(cls_score.detach(), self.gamma))
-            eq_weight = equalization_weights(
-                target, buffer_like(self, 'tail_mask', cls_score), drop)
-            loss = softmax_equalization_loss(cls_score, target, eq_weight)
+            # beta_ij ~ Bernoulli(gamma), drawn for every sample and class.
+            drop = self._draw_drops(cls_score.detach())
+            # equalization_weights without the one-hot matrix: a logit with
+            # weight 0 (a dropped tail class other than the target) is
+            # masked out of the log-sum-exp of the cross-entropy, which is
+            # softmax_equalization_loss with w in {0, 1}.
+            tail_mask = buffer_like(self, 'tail_mask', cls_score) > 0
+            dropped = drop & tail_mask
+            dropped.scatter_(1, label.unsqueeze(1), False)
+            loss = F.cross_entropy(
+                cls_score.masked_fill(dropped, float('-inf')),
+                label,
+                reduction='none')
         else:
             loss = F.cross_entropy(cls_score, label, reduction='none')
         return self.loss_weight * reduce_loss(loss, weight, reduction,

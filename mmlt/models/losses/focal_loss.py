@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from .utils import (check_choice, check_number, get_reduction, prepare_target,
+from .utils import (check_choice, check_number, get_reduction, read_target,
                     reduce_loss)
 
 
@@ -24,18 +24,28 @@ def softmax_focal_loss(cls_score: torch.Tensor,
 
     Args:
         cls_score (torch.Tensor): The logits ``(N, C)``.
-        target (torch.Tensor): The target distribution ``(N, C)``.
+        target (torch.Tensor): The target distribution ``(N, C)``, or
+            integer class indices ``(N, )`` (computed from the target's
+            logit only).
         gamma (float): The focusing parameter. Defaults to 2.0.
 
     Returns:
         torch.Tensor: The per-sample losses ``(N, )``.
     """
+    if target.dim() == 1:
+        # Hard labels: only the target's term, -(1 - p_y)^gamma log p_y.
+        log_prob = -F.cross_entropy(cls_score, target, reduction='none')
+        return -_focal_factor(log_prob, gamma) * log_prob
     log_prob = F.log_softmax(cls_score, dim=1)
+    return -(target * _focal_factor(log_prob, gamma) * log_prob).sum(dim=1)
+
+
+def _focal_factor(log_prob: torch.Tensor, gamma: float) -> torch.Tensor:
+    """:math:`(1 - p)^\\gamma` from :math:`\\log p`."""
     # The clamp keeps the gradient finite for gamma < 1 when p rounds to 1.
     one_minus_p = (-torch.expm1(log_prob)).clamp(
         min=torch.finfo(log_prob.dtype).tiny)
-    factor = one_minus_p.pow(gamma)
-    return -(target * factor * log_prob).sum(dim=1)
+    return one_minus_p.pow(gamma)
 
 
 @MODELS.register_module()
@@ -93,7 +103,9 @@ class SoftmaxFocalLoss(nn.Module):
         """
         name = type(self).__name__
         reduction = get_reduction(name, self.reduction, reduction_override)
-        target, _ = prepare_target(name, cls_score, label)
-        loss = softmax_focal_loss(cls_score, target, self.gamma)
+        label, target = read_target(name, cls_score, label)
+        loss = softmax_focal_loss(cls_score,
+                                  label if target is None else target,
+                                  self.gamma)
         return self.loss_weight * reduce_loss(loss, weight, reduction,
                                               avg_factor, name)

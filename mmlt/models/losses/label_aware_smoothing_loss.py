@@ -9,7 +9,7 @@ from torch import nn
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
 from .utils import (buffer_like, check_choice, check_class_counts,
-                    check_number, get_reduction, prepare_target, reduce_loss,
+                    check_number, get_reduction, read_target, reduce_loss,
                     set_buffer)
 
 SHAPES = ('concave', 'linear', 'convex', 'exponential')
@@ -198,14 +198,27 @@ class LabelAwareSmoothingLoss(ClassCountsMixin, nn.Module):
         """
         name = type(self).__name__
         reduction = get_reduction(name, self.reduction, reduction_override)
-        target, _ = prepare_target(name, cls_score, label)
+        label, target = read_target(name, cls_score, label)
         check_class_counts(self, cls_score)
-        if cls_score.size(1) < 2:
+        num_classes = cls_score.size(1)
+        if num_classes < 2:
             raise ValueError(f'{name}: label smoothing needs at least 2 '
                              f'classes, got cls_score of shape '
                              f'{tuple(cls_score.shape)}.')
-        smoothed = label_aware_smoothed_targets(
-            target, buffer_like(self, 'smoothing', cls_score))
-        loss = -(smoothed * F.log_softmax(cls_score, dim=1)).sum(dim=1)
+        smoothing = buffer_like(self, 'smoothing', cls_score)
+        log_prob = F.log_softmax(cls_score, dim=1)
+        if target is None:
+            # The smoothed target of class y is 1 - eps_y at y and
+            # eps_y / (C - 1) elsewhere, so without an (N, C) target:
+            # -(1 - eps_y - eps_y / (C - 1)) log p_y
+            #     - eps_y / (C - 1) * sum_j log p_j.
+            eps = smoothing[label]
+            spread = eps / (num_classes - 1)
+            log_p_y = log_prob.gather(1, label.unsqueeze(1)).squeeze(1)
+            loss = -(1 - eps - spread) * log_p_y - \
+                spread * log_prob.sum(dim=1)
+        else:
+            smoothed = label_aware_smoothed_targets(target, smoothing)
+            loss = -(smoothed * log_prob).sum(dim=1)
         return self.loss_weight * reduce_loss(loss, weight, reduction,
                                               avg_factor, name)

@@ -8,9 +8,9 @@ from torch import nn
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
 from .utils import (ClassWeightMixin, buffer_like, check_choice,
-                    check_class_counts, check_finite, check_number,
-                    class_weighted_reduce, get_reduction, prepare_target,
-                    reduce_loss, set_buffer)
+                    check_class_counts, check_finite, check_finite_loss,
+                    check_num_classes, check_number, class_weighted_reduce,
+                    get_reduction, read_target, reduce_loss, set_buffer)
 
 
 def ldam_margins(class_counts: CountsLike, max_m: float = 0.5) -> torch.Tensor:
@@ -107,8 +107,13 @@ class LDAMLoss(ClassCountsMixin, ClassWeightMixin, nn.Module):
 
     def class_counts_changed(self) -> None:
         """Recompute the margins from the new counts."""
-        set_buffer(self, 'margins',
-                   ldam_margins(self.class_counts.cpu(), self.max_m).float())
+        margins = ldam_margins(self.class_counts.cpu(), self.max_m).float()
+        # Fail when the counts arrive rather than at the first step.
+        check_finite(
+            type(self).__name__, self.s * margins, 'the scaled margins '
+            's * margin (in float32)', f'lower `s` (={self.s}) or `max_m` '
+            f'(={self.max_m}).')
+        set_buffer(self, 'margins', margins)
 
     def forward(self,
                 cls_score: torch.Tensor,
@@ -135,20 +140,28 @@ class LDAMLoss(ClassCountsMixin, ClassWeightMixin, nn.Module):
         """
         name = type(self).__name__
         reduction = get_reduction(name, self.reduction, reduction_override)
-        target, label = prepare_target(
-            name, cls_score, label, allow_soft=False)
+        label, _ = read_target(name, cls_score, label, allow_soft=False)
         check_class_counts(self, cls_score)
-        logits = ldam_logits(cls_score, target,
-                             buffer_like(self, 'margins', cls_score), self.s)
-        check_finite(
-            name, logits, 'the margin logits s * (z - margin)',
+        # ldam_logits without the one-hot matrix: s * z everywhere, then
+        # s * (z_y - Delta_y) written over the target logits.
+        index = label.unsqueeze(1)
+        margin = buffer_like(self, 'margins', cls_score)[label]
+        logits = cls_score * self.s
+        logits.scatter_(1, index,
+                        (cls_score.gather(1, index).squeeze(1) -
+                         margin).mul(self.s).unsqueeze(1))
+        loss = F.cross_entropy(logits, label, reduction='none')
+        check_finite_loss(
+            name, loss, 'the margin logits s * (z - margin)',
             f'lower `s` (={self.s}) or `max_m` (={self.max_m}), or check the '
             f'input logits for inf/NaN.')
-        loss = F.cross_entropy(logits, label, reduction='none')
-        class_weight = self.sample_class_weight(cls_score, target)
-        if class_weight is None:
+        if self.class_weight is None:
             loss = reduce_loss(loss, weight, reduction, avg_factor, name)
         else:
+            check_num_classes(name, cls_score, self.class_weight.numel(),
+                              'class_weight')
+            class_weight = buffer_like(self, 'class_weight',
+                                       cls_score)[label]
             loss = class_weighted_reduce(loss * class_weight, class_weight,
                                          weight, reduction, avg_factor, name)
         return self.loss_weight * loss

@@ -8,8 +8,8 @@ from torch import nn
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
 from .utils import (buffer_like, check_choice, check_class_counts,
-                    check_finite, check_number, get_reduction, prepare_target,
-                    reduce_loss, set_buffer)
+                    check_finite, check_finite_loss, check_number,
+                    get_reduction, read_target, reduce_loss, set_buffer)
 
 
 def logit_adjustment(class_counts: CountsLike,
@@ -108,11 +108,17 @@ class LogitAdjustedLoss(ClassCountsMixin, nn.Module):
         """
         name = type(self).__name__
         reduction = get_reduction(name, self.reduction, reduction_override)
-        target, _ = prepare_target(name, cls_score, label)
+        label, target = read_target(name, cls_score, label)
         check_class_counts(self, cls_score)
+        # The adjustment was checked finite when the counts were set; the
+        # logits are checked through the per-sample loss below, which is
+        # inf/NaN whenever an adjusted logit is (N values, not N * C).
         logits = cls_score + buffer_like(self, 'logit_adjust', cls_score)
-        check_finite(name, logits, 'the adjusted logits z + tau * log(prior)',
-                     self._non_finite_hint())
-        loss = -(target * F.log_softmax(logits, dim=1)).sum(dim=1)
+        # -sum_c q_c log softmax(z + tau log pi)_c, a gather for hard labels.
+        loss = F.cross_entropy(
+            logits, label if target is None else target, reduction='none')
+        check_finite_loss(name, loss,
+                          'the adjusted logits z + tau * log(prior)',
+                          self._non_finite_hint())
         return self.loss_weight * reduce_loss(loss, weight, reduction,
                                               avg_factor, name)

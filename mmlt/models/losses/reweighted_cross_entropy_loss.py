@@ -8,8 +8,9 @@ from torch import nn
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
 from .utils import (ClassWeightMixin, buffer_like, check_choice,
-                    check_class_counts, class_weighted_reduce, get_reduction,
-                    prepare_target, reduce_loss)
+                    check_class_counts, check_num_classes,
+                    class_weighted_reduce, get_reduction, read_target,
+                    reduce_loss)
 
 
 @MODELS.register_module()
@@ -83,18 +84,29 @@ class ReweightedCrossEntropyLoss(ClassCountsMixin, ClassWeightMixin,
         """
         name = type(self).__name__
         reduction = get_reduction(name, self.reduction, reduction_override)
-        target, _ = prepare_target(name, cls_score, label)
+        label, target = read_target(name, cls_score, label)
         if self.has_class_counts:
             check_class_counts(self, cls_score)
-        log_prob = F.log_softmax(cls_score, dim=1)
-        class_weight = self.sample_class_weight(cls_score, target)
-        if class_weight is None:
-            loss = -(target * log_prob).sum(dim=1)
+        # F.cross_entropy: -log p_y for hard labels, -sum_c q_c log p_c for
+        # soft targets; with ``weight`` the terms are w_y (-log p_y) and
+        # -sum_c q_c w_c log p_c, the class-weighted losses below.
+        if self.class_weight is None:
+            loss = F.cross_entropy(
+                cls_score, label if target is None else target,
+                reduction='none')
             loss = reduce_loss(loss, weight, reduction, avg_factor, name)
         else:
-            # Each target class's term is weighted: sum_c q_c w_c (-log p_c).
-            loss = -(target * buffer_like(self, 'class_weight', cls_score) *
-                     log_prob).sum(dim=1)
+            check_num_classes(name, cls_score, self.class_weight.numel(),
+                              'class_weight')
+            per_class = buffer_like(self, 'class_weight', cls_score)
+            loss = F.cross_entropy(
+                cls_score,
+                label if target is None else target,
+                weight=per_class,
+                reduction='none')
+            # The class weight of each sample: w_y, or q @ w for soft ones.
+            class_weight = (
+                per_class[label] if target is None else target @ per_class)
             loss = class_weighted_reduce(loss, class_weight, weight,
                                          reduction, avg_factor, name)
         return self.loss_weight * loss

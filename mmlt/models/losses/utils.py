@@ -138,11 +138,7 @@ def prepare_target(owner: str,
         if label.is_floating_point() or label.is_complex():
             raise TypeError(f'{owner}: hard labels must be integer class '
                             f'indices, got dtype {label.dtype}.')
-        label = label.long()
-        if num and (label.min() < 0 or label.max() >= num_classes):
-            raise ValueError(
-                f'{owner}: labels must lie in [0, {num_classes}), got range '
-                f'[{int(label.min())}, {int(label.max())}].')
+        label = check_labels(owner, label, num_classes)
         target = nn.functional.one_hot(label, num_classes).to(cls_score)
         return target, label
     if label.shape == cls_score.shape:
@@ -163,6 +159,70 @@ def prepare_target(owner: str,
         f'{owner}: label must have shape ({num}, ) (class indices) or '
         f'{tuple(cls_score.shape)} (soft targets), got '
         f'{tuple(label.shape)}.')
+
+
+def check_labels(owner: str, label: torch.Tensor,
+                 num_classes: int) -> torch.Tensor:
+    """Check that integer labels lie in ``[0, num_classes)``.
+
+    One ``aminmax`` over the ``N`` labels, not a pass over the logits.
+
+    Returns:
+        torch.Tensor: The labels as int64.
+    """
+    label = label.long()
+    if label.numel():
+        low, high = torch.aminmax(label)
+        low, high = int(low), int(high)
+        if low < 0 or high >= num_classes:
+            raise ValueError(
+                f'{owner}: labels must lie in [0, {num_classes}), got range '
+                f'[{low}, {high}].')
+    return label
+
+
+def read_target(owner: str,
+                cls_score: torch.Tensor,
+                label: torch.Tensor,
+                allow_soft: bool = True
+                ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+    """Read hard labels ``(N, )`` or soft targets ``(N, C)`` without building
+    a one-hot matrix.
+
+    Same checks and errors as :func:`prepare_target`, for losses that
+    compute the hard-label case with ``gather``/``F.cross_entropy``.
+
+    Returns:
+        tuple[torch.Tensor | None, torch.Tensor | None]: The integer labels
+        ``(N, )`` and None for hard labels (or exactly one-hot targets when
+        ``allow_soft`` is False); None and the soft targets ``(N, C)`` in
+        ``cls_score``'s dtype otherwise.
+    """
+    if (cls_score.dim() == 2 and label.dim() == 1
+            and label.size(0) == cls_score.size(0)):
+        if label.is_floating_point() or label.is_complex():
+            raise TypeError(f'{owner}: hard labels must be integer class '
+                            f'indices, got dtype {label.dtype}.')
+        return check_labels(owner, label, cls_score.size(1)), None
+    target, hard = prepare_target(owner, cls_score, label, allow_soft)
+    if hard is not None:
+        return hard, None
+    return None, target
+
+
+def check_finite_loss(owner: str, loss: torch.Tensor, what: str,
+                      hint: str) -> None:
+    """Raise a clear error if a per-sample loss ``(N, )`` is not finite.
+
+    The cheap stand-in for :func:`check_finite` on the ``(N, C)`` logits
+    (one pass over ``N`` values instead of ``N * C``): non-finite logits
+    (inf/NaN inputs, or an offset that overflows once added) make the loss
+    inf/NaN. The one exception is a ``-inf`` logit of a class that is not
+    the target, which only means a zero probability: the loss and its
+    gradient stay finite and are accepted.
+    """
+    if loss.numel() and not bool(torch.isfinite(loss).all()):
+        raise ValueError(f'{owner}: {what} are not finite; {hint}')
 
 
 def check_finite(owner: str, tensor: torch.Tensor, what: str,

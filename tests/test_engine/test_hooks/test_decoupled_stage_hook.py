@@ -238,12 +238,15 @@ def test_bad_arguments():
         hook._freeze(model)
 
 
-def test_ddp_two_processes_through_the_switch(tmp_path, fmnist_root):
+@pytest.mark.parametrize('bn_statistics', ['frozen', 'update'])
+def test_ddp_two_processes_through_the_switch(tmp_path, fmnist_root,
+                                              bn_statistics):
     # The one-run config, switching after epoch 1 of 2.
     cfg = stage_config(
         tmp_path, fmnist_root, base=ONERUN, epochs=2,
         extra="custom_hooks = _base_.custom_hooks\n"
-        "custom_hooks[-1]['switch_epoch'] = 1\n")
+        "custom_hooks[-1]['switch_epoch'] = 1\n"
+        f"custom_hooks[-1]['bn_statistics'] = {bn_statistics!r}\n")
     work = str(tmp_path / 'work')
     env = dict(PYTHON=sys.executable, PORT=str(free_port()))
     run_tool(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', work],
@@ -251,9 +254,60 @@ def test_ddp_two_processes_through_the_switch(tmp_path, fmnist_root):
     log = open(find_one(work, '*.log')).read()
     assert 'Distributed training: True' in log
     assert 're-wrapped the model in MMDistributedDataParallel' in log
+    assert f'(BN statistics {bn_statistics})' in log
     assert 'Epoch(train) [2][3/3]' in log
     before, after = (torch.load(
         osp.join(work, f'epoch_{e}.pth'), map_location='cpu')['state_dict']
                      for e in (1, 2))
-    assert_equal_states(backbone_of(before), backbone_of(after))
+    if bn_statistics == 'frozen':
+        assert_equal_states(backbone_of(before), backbone_of(after))
+    else:
+        assert_shifted_bn(backbone_of(before), backbone_of(after))
     assert not torch.equal(before['head.fc.weight'], after['head.fc.weight'])
+
+BN_UPDATE = ("custom_hooks = _base_.custom_hooks\n"
+             "custom_hooks[-1]['bn_statistics'] = 'update'\n")
+
+
+def assert_shifted_bn(before, after):
+    """Backbone weights (BN affine included) bit-identical, BN running
+    statistics moved."""
+    stats = ('running_mean', 'running_var', 'num_batches_tracked')
+    weights = {k: v for k, v in before.items() if not k.endswith(stats)}
+    assert any('conv' in k for k in weights)
+    assert_equal_states(weights, {k: after[k] for k in weights})
+    moved = [k for k in before if k.endswith(stats)]
+    assert moved and all(not torch.equal(before[k], after[k]) for k in moved)
+
+
+def test_crt_config_with_bn_statistics_update(ce_checkpoint, tmp_path,
+                                              fmnist_root):
+    ckpt, saved = ce_checkpoint
+    cfg = stage_config(tmp_path, fmnist_root, base=CRT, extra=BN_UPDATE)
+    runner, rec = train(cfg, tmp_path / 'work', load_from=ckpt)
+    start = rec.start[0]
+    # The loop's model.train() put the BN layers, and only them, in train
+    # mode; the backbone's parameters still get no gradient.
+    assert start['backbone_training']
+    assert start['trainable'] == ['head.fc.weight', 'head.fc.bias']
+    backbone = unwrap(runner.model).backbone
+    assert is_frozen(backbone)
+    assert_shifted_bn(backbone_of(saved), backbone_of(rec.end[0]))
+    assert not torch.equal(saved['head.fc.weight'],
+                           rec.end[0]['head.fc.weight'])
+
+
+def test_switch_with_bn_statistics_update(tmp_path, fmnist_root):
+    # The in-run switch, after epoch 1 of 2.
+    cfg = stage_config(
+        tmp_path, fmnist_root, base=ONERUN, epochs=2,
+        extra=BN_UPDATE + "custom_hooks[-1]['switch_epoch'] = 1\n")
+    runner, rec = train(cfg, tmp_path / 'work')
+    assert rec.start[1]['backbone_training']
+    assert rec.start[1]['trainable'] == ['head.fc.weight', 'head.fc.bias']
+    assert_shifted_bn(backbone_of(rec.end[0]), backbone_of(rec.end[1]))
+
+
+def test_bad_bn_statistics():
+    with pytest.raises(ValueError, match='bn_statistics'):
+        DecoupledStageHook(switch_epoch=0, bn_statistics='train')

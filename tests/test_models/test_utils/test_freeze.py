@@ -1,6 +1,7 @@
 # Copyright (c) mmlt contributors. All rights reserved.
 import copy
 
+import pytest
 import torch
 from mmpretrain.registry import MODELS
 from torch import nn
@@ -106,3 +107,92 @@ def test_mmpretrain_backbone_with_its_own_train():
     freeze_module(backbone)
     backbone.train()
     assert is_frozen(backbone)
+
+
+def _train_steps(model, steps=3):
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.1)
+    for _ in range(steps):
+        model.train()
+        loss = model(torch.randn(8, 1, 6, 6) + 2).logsumexp(1).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def test_bn_statistics_update_moves_only_the_statistics():
+    model = _model()
+    body = model[0]
+    freeze_module(body, bn_statistics='update')
+    assert is_frozen(body)
+    before = _state(body)
+    _train_steps(model)
+    after = body.state_dict()
+    # Conv weights and BN affine parameters bit-identical ...
+    for key in ('0.weight', '0.bias', '1.weight', '1.bias'):
+        assert torch.equal(before[key], after[key]), key
+    assert all(p.grad is None for p in body.parameters())
+    # ... the BN statistics re-estimated on the new data.
+    for key in ('1.running_mean', '1.running_var'):
+        assert not torch.equal(before[key], after[key]), key
+    assert after['1.num_batches_tracked'].item() == 3
+
+
+def test_bn_statistics_update_follows_train_and_eval():
+    model = _model()
+    body = model[0]
+    freeze_module(body, bn_statistics='update')
+    bn, dropout = body[1], body[3]
+    # Frozen in eval mode; the next model.train() (the loop's) starts BN.
+    assert not bn.training
+    model.train()
+    assert bn.training and not body.training and not body[0].training
+    assert not dropout.training
+    assert is_frozen(body)
+    # Also a direct call on the frozen parent passes the mode on to BN.
+    body.train()
+    assert bn.training and not body.training
+    model.eval()
+    assert not bn.training
+    before = _state(body)
+    model(torch.randn(8, 1, 6, 6))
+    _assert_same(before, body)
+
+
+def test_refreeze_switches_bn_statistics():
+    model = _model()
+    body = model[0]
+    freeze_module(body, bn_statistics='update')
+    freeze_module(body)
+    model.train()
+    assert not body[1].training and is_frozen(body)
+    before = _state(body)
+    _train_steps(model)
+    _assert_same(before, body)
+    freeze_module(body, bn_statistics='update')
+    model.train()
+    assert body[1].training and is_frozen(body)
+
+
+def test_bn_statistics_update_keeps_norm_eval():
+    # mmpretrain's ResNet with norm_eval puts its BN in eval mode in its own
+    # train(); the override still runs it.
+    backbone = MODELS.build(
+        dict(type='ResNet', depth=18, in_channels=1, stem_channels=8,
+             base_channels=8, out_indices=(3, ), norm_eval=True))
+    freeze_module(backbone, bn_statistics='update')
+    backbone.train()
+    assert not any(m.training for m in backbone.modules())
+    free = MODELS.build(
+        dict(type='ResNet', depth=18, in_channels=1, stem_channels=8,
+             base_channels=8, out_indices=(3, )))
+    freeze_module(free, bn_statistics='update')
+    free.train()
+    bns = [m for m in free.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert bns and all(m.training for m in bns)
+    assert not free.training and not free.layer1.training
+
+
+def test_bad_bn_statistics():
+    with pytest.raises(ValueError, match='bn_statistics'):
+        freeze_module(_model(), bn_statistics='train')

@@ -1,0 +1,15 @@
+# LDAM without deferred re-weighting on CIFAR-10-LT (IF 50): the CE
+# config's 200-epoch recipe with a cosine classifier and the LDAM loss
+# (Cao et al., NeurIPS 2019; margins proportional to n_c^(-1/4), the largest
+# 0.5, logits scaled by s = 30). The "LDAM" rows of papers 001 and 002;
+# configs/ldam-drw/ adds the re-weighting from epoch 160.
+_base_ = '../ce/ce_resnet32_1xb128_cifar10-lt-r50.py'
+
+model = dict(
+    head=dict(
+        _delete_=True,
+        type='NormedLinearClsHead',
+        num_classes=10,
+        in_channels=64,
+        scale=1.0,
+        loss=dict(type='LDAMLoss', max_m=0.5, s=30.0)))
