@@ -142,14 +142,14 @@ class LDAMLoss(ClassCountsMixin, ClassWeightMixin, nn.Module):
         reduction = get_reduction(name, self.reduction, reduction_override)
         label, _ = read_target(name, cls_score, label, allow_soft=False)
         check_class_counts(self, cls_score)
-        # ldam_logits without the one-hot matrix: s * z everywhere, then
-        # s * (z_y - Delta_y) written over the target logits.
-        index = label.unsqueeze(1)
+        # ldam_logits without the one-hot matrix: -s * Delta_y scattered
+        # into a constant, then s * z added in place. Its backward is one
+        # scaling, where writing into s * z (scatter_) also copies and
+        # masks the gradient.
         margin = buffer_like(self, 'margins', cls_score)[label]
-        logits = cls_score * self.s
-        logits.scatter_(1, index,
-                        (cls_score.gather(1, index).squeeze(1) -
-                         margin).mul(self.s).unsqueeze(1))
+        logits = cls_score.new_zeros(cls_score.shape).scatter_(
+            1, label.unsqueeze(1), margin.mul(-self.s).unsqueeze(1))
+        logits.add_(cls_score, alpha=self.s)
         loss = F.cross_entropy(logits, label, reduction='none')
         check_finite_loss(
             name, loss, 'the margin logits s * (z - margin)',

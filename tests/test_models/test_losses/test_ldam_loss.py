@@ -133,3 +133,4 @@ def test_build_and_bad_inputs():
     with pytest.raises(ValueError, match='LDAMLoss: the margin logits .* are '
                        'not finite; lower `s`'):
         huge(torch.full((2, 3), 10.0), torch.tensor([0, 1]))
+
