@@ -5,6 +5,7 @@ from typing import List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.logging import MMLogger
 from mmpretrain.registry import DATASETS
 
 from .long_tail_profiles import counts_by_class, long_tail_counts
@@ -12,8 +13,11 @@ from .long_tail_profiles import counts_by_class, long_tail_counts
 SPLIT_FILE_HEADER = '# mmlt long-tail split v1'
 
 
-def select_long_tail_indices(labels: np.ndarray, counts: Sequence[int],
-                             seed: int) -> np.ndarray:
+def select_long_tail_indices(labels: np.ndarray,
+                             counts: Sequence[int],
+                             seed: int,
+                             exclude: Optional[np.ndarray] = None
+                             ) -> np.ndarray:
     """Pick ``counts[c]`` indices of each class ``c`` without replacement.
 
     Every index gets a key from the raw output of a seeded PCG64 generator,
@@ -22,21 +26,37 @@ def select_long_tail_indices(labels: np.ndarray, counts: Sequence[int],
     smallest keys, so the same seed gives nested splits: a class's images at
     a higher imbalance are a subset of those at a lower one.
 
+    Images in ``exclude`` (the development split) are never picked; the
+    others keep their keys, so without exclusions the result is unchanged.
+
     Args:
         labels (np.ndarray): Label of every image, shape ``(N, )``.
         counts (Sequence[int]): Images to keep per class index.
         seed (int): The seed.
+        exclude (np.ndarray, optional): Indices that must not be picked.
+            Defaults to None.
 
     Returns:
         np.ndarray: Sorted indices into ``labels``.
     """
-    labels = np.asarray(labels, dtype=np.int64)
+    labels = np.array(labels, dtype=np.int64)
     keys = np.random.PCG64(seed).random_raw(labels.size)
+    if exclude is not None:
+        # Relabelled -1, they sort before class 0 and fall in no class.
+        labels[np.asarray(exclude, dtype=np.int64)] = -1
     # Sort by (label, key) once instead of once per class.
     order = np.lexsort((keys, labels))
-    starts = np.searchsorted(labels[order], np.arange(len(counts)))
+    classes = np.arange(len(counts))
+    starts = np.searchsorted(labels[order], classes)
+    ends = np.searchsorted(labels[order], classes, side='right')
+    short = np.flatnonzero(np.asarray(counts) > ends - starts)
+    if short.size:
+        c = short[0]
+        raise ValueError(f'class {c} has {ends[c] - starts[c]} images to '
+                         f'pick from, {counts[c]} requested.')
     chosen = [order[s:s + int(n)] for s, n in zip(starts, counts)]
-    return np.sort(np.concatenate(chosen))
+    return np.sort(np.concatenate(chosen)) if chosen else np.zeros(
+        0, dtype=np.int64)
 
 
 @DATASETS.register_module()
@@ -51,6 +71,9 @@ class LongTailDataset:
     - ``'step'``: ``round(C * head_ratio)`` ranks keep ``n_max``, the rest
       ``floor(n_max / IF)``.
     - explicit ``counts=[...]`` by class index.
+    - ``None``: every image is kept, for datasets that are long-tailed
+      already (ImageNet-LT, Places-LT, iNaturalist); the wrapper then only
+      takes out the development split.
 
     Images are drawn without replacement with a seed, identically on every
     machine (see :func:`select_long_tail_indices`). The chosen indices can be
@@ -58,12 +81,21 @@ class LongTailDataset:
     then replaces the profile. Wrap only training sets: evaluation splits
     stay balanced.
 
+    A balanced development split (the meta-learning set of Jamal et al.,
+    CVPR 2020) is taken out of the pool *before* sub-sampling:
+    ``dev_per_class=K`` sets aside ``K`` images of every class, drawn the
+    same way with ``dev_seed``; ``split='dev'`` returns those images and
+    ``split='train'`` the long-tailed set drawn from the rest, so the two are
+    disjoint for any profile and ``seed``. Both can be exported with
+    :meth:`dump_split`.
+
     Args:
         dataset (dict | BaseDataset): The dataset to sub-sample, or its
             config.
         imbalance_factor (float): ``n_max / n_min``, at least 1. Defaults to
             100.
-        profile (str): ``'exp'`` or ``'step'``. Defaults to ``'exp'``.
+        profile (str, optional): ``'exp'``, ``'step'`` or None (keep every
+            image). Defaults to ``'exp'``.
         max_count (int, optional): Images of the head class. Defaults to None
             (all images of the head class).
         counts (Sequence[int], optional): Explicit images per class index;
@@ -76,6 +108,13 @@ class LongTailDataset:
         seed (int): Seed of the draw. Defaults to 0.
         split_file (str, optional): A split written by :meth:`dump_split`;
             replaces the profile and counts. Defaults to None.
+        dev_per_class (int): Images per class set aside as the balanced
+            development split before sub-sampling. Defaults to 0 (none).
+        dev_seed (int): Seed of the development split, separate from
+            ``seed`` so that training splits of any seed exclude the same
+            development images. Defaults to 0.
+        split (str): ``'train'`` (the long-tailed set) or ``'dev'`` (the
+            development split). Defaults to ``'train'``.
         lazy_init (bool): Defer loading until :meth:`full_init`. Defaults to
             False.
     """
@@ -83,18 +122,34 @@ class LongTailDataset:
     def __init__(self,
                  dataset: Union[dict, BaseDataset],
                  imbalance_factor: float = 100.,
-                 profile: str = 'exp',
+                 profile: Optional[str] = 'exp',
                  max_count: Optional[int] = None,
                  counts: Optional[Sequence[int]] = None,
                  class_order: Optional[Sequence[int]] = None,
                  head_ratio: float = 0.5,
                  seed: int = 0,
                  split_file: Optional[str] = None,
+                 dev_per_class: int = 0,
+                 dev_seed: int = 0,
+                 split: str = 'train',
                  lazy_init: bool = False):
         if not imbalance_factor >= 1:
             raise ValueError(
                 f'LongTailDataset: imbalance_factor must be >= 1 (n_max / '
                 f'n_min), got {imbalance_factor}; use 1 for a balanced subset.')
+        if split not in ('train', 'dev'):
+            raise ValueError(f"LongTailDataset: split must be 'train' or "
+                             f"'dev', got {split!r}.")
+        if not (isinstance(dev_per_class, (int, np.integer))
+                and dev_per_class >= 0):
+            raise ValueError(
+                f'LongTailDataset: dev_per_class must be a non-negative int '
+                f'(images per class of the development split), got '
+                f'{dev_per_class!r}.')
+        if split == 'dev' and dev_per_class == 0:
+            raise ValueError(
+                "LongTailDataset: split='dev' needs dev_per_class > 0 (the "
+                'development images per class).')
         if isinstance(dataset, dict):
             _check_data_root(dataset)
             dataset = DATASETS.build(dataset)
@@ -107,6 +162,9 @@ class LongTailDataset:
         self.head_ratio = head_ratio
         self.seed = seed
         self.split_file = split_file
+        self.dev_per_class = int(dev_per_class)
+        self.dev_seed = dev_seed
+        self.split = split
         self._metainfo = self.dataset.metainfo
         self._fully_initialized = False
         if not lazy_init:
@@ -125,15 +183,59 @@ class LongTailDataset:
         base_labels = self._base_labels()
         if self.split_file is not None:
             self.indices = self._load_split(self.split_file, base_labels)
+            if self.split == 'train' and self.dev_per_class:
+                self._check_no_dev(base_labels)
+        elif self.split == 'dev':
+            self.indices = self.dev_indices(base_labels)
         else:
             target = self.target_counts(base_labels)
-            self.indices = select_long_tail_indices(base_labels, target,
-                                                    self.seed)
+            self.indices = select_long_tail_indices(
+                base_labels,
+                target,
+                self.seed,
+                exclude=self.dev_indices(base_labels))
         self._labels = base_labels[self.indices]
         self._fully_initialized = True
 
+    def dev_indices(self, base_labels: np.ndarray) -> np.ndarray:
+        """Indices of the development split in the wrapped dataset.
+
+        Args:
+            base_labels (np.ndarray): Labels of the wrapped dataset.
+
+        Returns:
+            np.ndarray: Sorted indices, ``dev_per_class`` of every class
+            (none without a development split).
+        """
+        return select_long_tail_indices(base_labels,
+                                        self.dev_counts(base_labels),
+                                        self.dev_seed)
+
+    def dev_counts(self, base_labels: np.ndarray) -> List[int]:
+        """Images per class index set aside as the development split, checked
+        against what exists.
+
+        Args:
+            base_labels (np.ndarray): Labels of the wrapped dataset.
+
+        Returns:
+            list[int]: ``dev_per_class`` for every class.
+        """
+        num_classes = self._num_classes(base_labels)
+        available = np.bincount(base_labels, minlength=num_classes)
+        classes = self._class_names(num_classes)
+        for cls, have in enumerate(available):
+            if self.dev_per_class > have:
+                raise ValueError(
+                    f'LongTailDataset: class {cls} ({classes[cls]!r}) has '
+                    f'{have} images in {type(self.dataset).__name__}, fewer '
+                    f'than dev_per_class={self.dev_per_class}; lower '
+                    f'dev_per_class or check that the dataset is complete.')
+        return [self.dev_per_class] * num_classes
+
     def target_counts(self, base_labels: np.ndarray) -> List[int]:
-        """Images to keep per class index, checked against what exists.
+        """Training images to keep per class index, checked against what
+        exists once the development split is set aside.
 
         Args:
             base_labels (np.ndarray): Labels of the wrapped dataset.
@@ -143,6 +245,21 @@ class LongTailDataset:
         """
         num_classes = self._num_classes(base_labels)
         available = np.bincount(base_labels, minlength=num_classes)
+        available = available - np.asarray(self.dev_counts(base_labels))
+        classes = self._class_names(num_classes)
+        after_dev = (f' after dev_per_class={self.dev_per_class} were set '
+                     f'aside' if self.dev_per_class else '')
+        if self.counts is None and self.profile is None:
+            empty = np.flatnonzero(available == 0).tolist()
+            if empty:
+                # iNaturalist 2018 has classes of 2 images, all of which a
+                # development split of 2 per class takes.
+                MMLogger.get_current_instance().warning(
+                    f'LongTailDataset: {len(empty)} classes have no training '
+                    f'image{after_dev} (first: {empty[0]} '
+                    f'{classes[empty[0]]!r}); components that need positive '
+                    f'class counts will refuse them.')
+            return available.tolist()
         if self.counts is not None:
             if len(self.counts) != num_classes:
                 raise ValueError(
@@ -156,9 +273,6 @@ class LongTailDataset:
             by_rank = long_tail_counts(self.profile, num_classes, max_count,
                                        self.imbalance_factor, self.head_ratio)
             target = counts_by_class(by_rank, self.class_order)
-        classes = self._metainfo.get('classes') or [
-            str(i) for i in range(num_classes)
-        ]
         for cls, (want, have) in enumerate(zip(target, available)):
             if want < 1:
                 raise ValueError(
@@ -171,7 +285,8 @@ class LongTailDataset:
                 raise ValueError(
                     f'LongTailDataset: class {cls} ({classes[cls]!r}) needs '
                     f'{want} images but {type(self.dataset).__name__} has '
-                    f'only {have}; lower max_count or the counts.')
+                    f'only {have}{after_dev}; lower max_count or the '
+                    f'counts.')
         return target
 
     @property
@@ -224,6 +339,8 @@ class LongTailDataset:
                    f'{self.imbalance_factor} max_count={self.max_count} '
                    f'seed={self.seed}' if self.counts is None else
                    f'counts={self.counts} seed={self.seed}')
+        made_by += (f' split={self.split} dev_per_class={self.dev_per_class}'
+                    f' dev_seed={self.dev_seed}')
         with open(path, 'w') as f:
             f.write(f'{SPLIT_FILE_HEADER}\n')
             f.write(f'# dataset: {type(self.dataset).__name__} with '
@@ -272,6 +389,21 @@ class LongTailDataset:
                              f'more than once.')
         return np.sort(indices)
 
+    def _check_no_dev(self, base_labels: np.ndarray) -> None:
+        """A training split file must not hold development images."""
+        shared = np.intersect1d(self.indices, self.dev_indices(base_labels))
+        if shared.size:
+            raise ValueError(
+                f'{self.split_file}: image {shared[0]} (and {shared.size - 1} '
+                f'more) belongs to the development split of dev_per_class='
+                f'{self.dev_per_class}, dev_seed={self.dev_seed}; regenerate '
+                f'the training split with the same dev_per_class and '
+                f'dev_seed.')
+
+    def _class_names(self, num_classes: int) -> List[str]:
+        return list(self._metainfo.get('classes')
+                    or [str(i) for i in range(num_classes)])
+
     def _base_labels(self) -> np.ndarray:
         if hasattr(self.dataset, 'get_gt_labels'):
             return np.asarray(self.dataset.get_gt_labels(), dtype=np.int64)
@@ -288,6 +420,8 @@ class LongTailDataset:
         if not self._fully_initialized:
             return f'{head}\n    (not fully initialized)'
         return (f'{head}\n    Number of samples: {len(self)}\n'
+                f'    Split: {self.split} (dev_per_class='
+                f'{self.dev_per_class})\n'
                 f'    Class counts: {self.class_counts.tolist()}\n'
                 f'    Wrapped: {type(self.dataset).__name__}')
 

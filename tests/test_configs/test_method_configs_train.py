@@ -93,8 +93,11 @@ def test_every_method_has_a_config():
 def test_method_config_trains_one_iteration(path, fmnist_root, tmp_path,
                                             stage_one_checkpoint):
     cfg = tiny(Config.fromfile(path), fmnist_root, str(tmp_path))
-    # Second stages need the first stage's checkpoint (load_from).
-    second_stage = '-stage2_' in osp.basename(path)
+    # Second stages (they switch before the first epoch) need the first
+    # stage's checkpoint (load_from).
+    second_stage = any(
+        h.get('type') == 'DecoupledStageHook' and h.get('switch_epoch') == 0
+        for h in cfg.custom_hooks)
     if second_stage:
         cfg.load_from = stage_one_checkpoint
     runner = Runner.from_cfg(cfg)

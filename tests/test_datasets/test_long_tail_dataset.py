@@ -153,3 +153,83 @@ def test_fashion_mnist_format(fmnist_root):
     sample = ds[0]
     assert tuple(sample['inputs'].shape) == (1, 28, 28)
     assert sample['data_samples'].gt_label.item() == ds.get_gt_labels()[0]
+
+
+def test_selection_with_exclusions():
+    labels = np.array([0, 1, 0, 1, 0, 1, 0, 0])
+    keys = np.random.PCG64(7).random_raw(labels.size)
+    exclude = np.array([0, 6, 3])
+    expected = []
+    for c, n in enumerate([2, 2]):
+        idx = np.setdiff1d(np.flatnonzero(labels == c), exclude)
+        expected += idx[np.argsort(keys[idx], kind='stable')][:n].tolist()
+    assert select_long_tail_indices(labels, [2, 2], 7,
+                                    exclude=exclude).tolist() == sorted(
+                                        expected)
+    with pytest.raises(ValueError, match='class 1 has 2 images to pick from'):
+        select_long_tail_indices(labels, [2, 3], 7, exclude=exclude)
+
+
+def test_dev_split_is_balanced_and_disjoint():
+    dev = toy(dev_per_class=4, split='dev')
+    train = toy(dev_per_class=4)
+    assert dev.class_counts.tolist() == [4] * 5
+    # The profile's head is what the development split leaves: 26.
+    assert train.class_counts.tolist() == [26, 14, 8, 4, 2]
+    assert not set(dev.indices) & set(train.indices)
+    for i in range(len(dev)):
+        assert dev.get_data_info(i)['idx'] == dev.indices[i]
+        assert dev.get_cat_ids(i)[0] == dev.get_data_info(i)['gt_label']
+    # The same images for any training seed; other ones for another
+    # dev_seed.
+    for seed in (1, 2):
+        assert not set(dev.indices) & set(
+            toy(dev_per_class=4, seed=seed).indices)
+        np.testing.assert_array_equal(
+            toy(dev_per_class=4, split='dev', seed=seed).indices, dev.indices)
+    assert not np.array_equal(
+        toy(dev_per_class=4, split='dev', dev_seed=1).indices, dev.indices)
+    # Without a development split nothing changes.
+    np.testing.assert_array_equal(
+        toy(dev_per_class=0).indices, toy().indices)
+
+
+def test_keep_every_image_but_the_dev_split():
+    ds = LongTailDataset(
+        dataset=ToyDataset(per_class=(30, 9, 5, 3, 2)), profile=None)
+    assert ds.class_counts.tolist() == [30, 9, 5, 3, 2]
+    ds = LongTailDataset(
+        dataset=ToyDataset(per_class=(30, 9, 5, 3, 2)),
+        profile=None,
+        dev_per_class=2)
+    # The last class keeps no image; a warning says so.
+    assert ds.class_counts.tolist() == [28, 7, 3, 1, 0]
+
+
+def test_dev_split_file_round_trip(tmp_path):
+    dev = toy(dev_per_class=3, split='dev', dev_seed=5)
+    path = tmp_path / 'dev.txt'
+    dev.dump_split(str(path))
+    assert 'split=dev dev_per_class=3 dev_seed=5' in path.read_text()
+    again = toy(split_file=str(path), dev_per_class=3, split='dev')
+    np.testing.assert_array_equal(again.indices, dev.indices)
+    # A training split that holds development images is refused.
+    with pytest.raises(ValueError, match=r'dev.txt: image \d+ \(and 14 more\) '
+                       'belongs to the development split'):
+        toy(split_file=str(path), dev_per_class=3, dev_seed=5)
+
+
+def test_bad_dev_split_arguments():
+    with pytest.raises(ValueError, match=r"class 0 \('c0'\) has 30 images in "
+                       r'ToyDataset, fewer than dev_per_class=31'):
+        toy(dev_per_class=31, split='dev')
+    with pytest.raises(ValueError, match=r"class 0 \('c0'\) needs 30 images "
+                       r'but ToyDataset has only 26 after dev_per_class=4'):
+        toy(dev_per_class=4, max_count=30)
+    with pytest.raises(ValueError, match="split='dev' needs dev_per_class"):
+        toy(split='dev')
+    with pytest.raises(ValueError, match="split must be 'train' or 'dev'"):
+        toy(split='val')
+    with pytest.raises(ValueError, match='dev_per_class must be a '
+                       'non-negative int'):
+        toy(dev_per_class=-1)

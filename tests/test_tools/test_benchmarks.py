@@ -64,11 +64,15 @@ def test_format_mean_std(acc):
     assert acc.relative_time(150.0, None) is None
 
 
-def fake_record(method, seed, top1, recalls, walls, few=None):
+def fake_record(method, seed, top1, recalls, walls, few=None, cpus=None):
+    stages = [dict(wall_s=w, epochs=3) for w in walls]
+    for stage, cpu in zip(stages, cpus or []):
+        stage['cpu_s'] = cpu
     return dict(
         method=method,
         seed=seed,
-        stages=[dict(wall_s=w, epochs=3) for w in walls],
+        device='CPU (2 cores, x86_64)',
+        stages=stages,
         metrics=dict(top1=top1, many=90.0, few=few, lowest_recall=min(
             recalls)),
         per_class=[
@@ -115,6 +119,24 @@ def test_summarize_and_rows(acc):
     # 150 / 105, starred: one of its trainings lost a first attempt's time.
     assert two_row['Time vs CE'] == '1.43×*'
     assert two_row['Train (s)'] == '150*'
+
+
+def test_time_ratio_uses_cpu_time_on_cpu(acc):
+    # Wall times inflated by another job on the machine; CPU times not.
+    ce = [fake_record('CE', 0, 70.0, (90.0, 50.0), [100.0], cpus=[180.0])]
+    two = [fake_record('Two', 0, 80.0, (80.0, 80.0), [300.0, 60.0],
+                       cpus=[180.0, 90.0])]
+    summaries = {'CE': acc.summarize(ce), 'Two': acc.summarize(two)}
+    assert summaries['Two']['cpu_s'] == 270.0
+    assert acc.time_ratio(summaries['Two'], summaries) == 1.5
+    # Without CPU times (older records, or a GPU run): wall time.
+    old = {'CE': acc.summarize([fake_record('CE', 0, 70.0, (90.0, 50.0),
+                                            [100.0])]),
+           'Two': summaries['Two']}
+    assert old['CE']['cpu_s'] is None
+    assert acc.time_ratio(old['Two'], old) == 3.6
+    gpu = dict(summaries['Two'], devices=['NVIDIA H100'])
+    assert acc.time_ratio(gpu, summaries) == 3.6
 
 
 # --------------------------------------------------------------------------
@@ -240,6 +262,7 @@ def test_first_stage_shared_between_methods(acc, tmp_path, monkeypatch):
     first = crt['stages'][0]
     assert first['shared_from'] == osp.join('..', '..', 'CE', 'seed0')
     assert first['wall_s'] == ce['stages'][0]['wall_s'] > 0
+    assert first['cpu_s'] == ce['stages'][0]['cpu_s']
     assert not osp.exists(osp.join(crt_dir, 'stage1'))
 
     # Another seed or other options share nothing.

@@ -55,3 +55,36 @@ def test_make_long_tail_split(tmp_path, fmnist_root):
         ['tools/dataset_converters/make_long_tail_split.py', cfg, '--out', out],
         check=False)
     assert proc.returncode != 0 and 'overwrite' in proc.stderr
+
+
+def test_make_dev_split(tmp_path):
+    import sys
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+    from data_utils import write_imagenet_lt
+    root = write_imagenet_lt(str(tmp_path / 'imagenet_lt'), [6, 4, 3])
+    cfg = tmp_path / 'dev.py'
+    base = osp.join(ROOT, 'configs/_base_/datasets/imagenet_lt_with_dev.py')
+    inner = dict(data_root=root, metainfo=dict(classes=('a', 'b', 'c')))
+    cfg.write_text(f"""
+_base_ = {base!r}
+train_dataloader = dict(dataset=dict(dev_per_class=2, dataset={inner!r}))
+dev_dataloader = dict(dataset=dict(dev_per_class=2, dataset={inner!r}))
+""")
+    out = str(tmp_path / 'dev.txt')
+    proc = run_tool([
+        'tools/dataset_converters/make_long_tail_split.py',
+        str(cfg), '--dataloader', 'dev_dataloader', '--out', out
+    ])
+    assert 'total 6 images in 3 classes, imbalance 1.0' in proc.stdout
+    lines = [line.split() for line in open(out) if not line.startswith('#')]
+    assert sorted(int(label) for _, label in lines) == [0, 0, 1, 1, 2, 2]
+    # The training split written next to it leaves those images out.
+    train = str(tmp_path / 'train.txt')
+    proc = run_tool([
+        'tools/dataset_converters/make_long_tail_split.py',
+        str(cfg), '--out', train
+    ])
+    assert 'total 7 images in 3 classes' in proc.stdout
+    train_idx = {line.split()[0] for line in open(train)
+                 if not line.startswith('#')}
+    assert train_idx.isdisjoint(index for index, _ in lines)

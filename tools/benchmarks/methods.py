@@ -73,4 +73,10 @@ METHODS = OrderedDict([
     # The config's tau (1.0): tuning it on the validation split would tune
     # it on the test set, which Fashion-MNIST-LT's configs share.
     ('tau-norm', [CE, Stage(_fmnist('decoupling', 'tau-norm'), train=False)]),
+    # No One Left Behind (Du and Wu, CVPR 2023): stage one is the CE model,
+    # its classifier re-trained with the geometric mean loss; the ensemble
+    # also predicts with the CE classifier (temperatures 1: the validation
+    # split is the test set).
+    ('CE-GML', [CE, Stage(_fmnist('gml', 'ce-gml'))]),
+    ('CE-GML-ensemble', [CE, Stage(_fmnist('gml', 'ce-gml-ensemble'))]),
 ])

@@ -9,6 +9,10 @@ anywhere, e.g.::
         configs/ce/ce_resnet32_1xb128_cifar10-lt-r100.py \\
         --out data/cifar10/cifar10_lt_r100_seed0.txt \\
         --cfg-options train_dataloader.dataset.seed=1
+
+``--dataloader dev_dataloader`` writes the balanced development split of a
+``*_with_dev`` config instead (load it back with ``split_file=`` and
+``split='dev'``).
 """
 import argparse
 
@@ -26,6 +30,12 @@ def parse_args():
                         'print the class counts)')
     parser.add_argument(
         '--overwrite', action='store_true', help='replace an existing file')
+    parser.add_argument(
+        '--dataloader',
+        default='train_dataloader',
+        choices=['train_dataloader', 'dev_dataloader'],
+        help='the dataloader whose split to write (default: '
+        'train_dataloader)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -55,10 +65,13 @@ def main():
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    if args.dataloader not in cfg:
+        raise KeyError(f'{args.config} has no {args.dataloader}; the '
+                       f'development split is in the *_with_dev configs.')
+    dataset = DATASETS.build(cfg[args.dataloader].dataset)
     if not isinstance(dataset, LongTailDataset):
         raise TypeError(
-            f'{args.config}: train_dataloader.dataset is '
+            f'{args.config}: {args.dataloader}.dataset is '
             f'{type(dataset).__name__}, not LongTailDataset; this tool '
             f'splits long-tailed training sets only.')
     print(format_counts(dataset))

@@ -1,4 +1,6 @@
 # Copyright (c) mmlt contributors. All rights reserved.
+from .ensemble_head import (EnsembleClsHead, OldClassifier,  # noqa: F401
+                            ensemble_probabilities)
 from .logit_adjusted_head import (LogitAdjustedLinearClsHead,  # noqa: F401
                                   posthoc_logit_adjustment)
 from .lws_head import LWSHead  # noqa: F401

@@ -2,11 +2,14 @@
 from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .class_balanced_loss import (ClassBalancedLoss, class_balanced_weights,
                                   loss_per_target_class)
+from .combined_loss import CombinedLoss
 from .deferred_reweighting import deferred_reweighting_weights
 from .equalization_loss import (EqualizationLoss, equalization_tail_mask,
                                 equalization_weights,
                                 softmax_equalization_loss)
 from .focal_loss import SoftmaxFocalLoss, softmax_focal_loss
+from .geometric_mean_loss import (GeometricMeanLoss, class_mean_log_prob,
+                                  geometric_mean_loss, reweighted_log_softmax)
 from .ghm_loss import GHMCLoss, ghm_bin_index, ghm_weights
 from .label_aware_smoothing_loss import (LabelAwareSmoothingLoss,
                                          label_aware_smoothed_targets,
@@ -23,5 +26,7 @@ __all__ = [
     'ldam_margins', 'ldam_logits', 'deferred_reweighting_weights',
     'ReweightedCrossEntropyLoss', 'logit_adjustment', 'LogitAdjustedLoss',
     'BalancedSoftmaxLoss', 'LabelAwareSmoothingLoss', 'label_aware_smoothing',
-    'label_aware_smoothed_targets'
+    'label_aware_smoothed_targets', 'GeometricMeanLoss',
+    'geometric_mean_loss', 'class_mean_log_prob', 'reweighted_log_softmax',
+    'CombinedLoss'
 ]

@@ -174,3 +174,23 @@ def test_runner_passes_its_seed():
                                          seed=123)
     assert type(loader.sampler) is ClassAwareSampler
     assert loader.sampler.seed == 123
+
+
+def test_two_ranks_resume_mid_run(build, monkeypatch):
+    """An iteration-based run resumed mid-epoch (the loop skips the batches
+    already trained, re-drawing epochs through set_epoch) sees on every rank
+    the stream of the uninterrupted run."""
+
+    def stream(sampler, epochs):
+        return np.concatenate([plan_of(sampler, e) for e in range(epochs)])
+
+    plans = [plan_of(build(seed=5, num_samples=40), e) for e in range(3)]
+    for rank in range(2):
+        fake_ranks(monkeypatch, rank, 2)
+        full = stream(build(seed=5, num_samples=40), 3)
+        # Each rank's epoch is its half of the single-rank plan.
+        np.testing.assert_array_equal(
+            full, np.concatenate([p[rank::2] for p in plans]))
+        skipped = 20 + 7  # one epoch of 20 indices per rank, then 7 more
+        resumed = stream(build(seed=5, num_samples=40), 3)[skipped:]
+        np.testing.assert_array_equal(resumed, full[skipped:])

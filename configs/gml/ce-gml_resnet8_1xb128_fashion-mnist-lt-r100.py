@@ -1,0 +1,37 @@
+# CE + GML ("No One Left Behind", Du and Wu, CVPR 2023) on Fashion-MNIST-LT
+# (IF 100): the CE model's backbone is frozen (weights and BN statistics), its
+# linear classifier re-initialised and fine-tuned for 2 epochs (the cRT
+# budget of configs/decoupling) with the geometric mean loss, re-weighted by
+# the training counts, on the usual instance-balanced batches. Pass the
+# stage-one (CE) checkpoint, e.g.
+#   CE=work_dirs/ce_resnet8_1xb128_fashion-mnist-lt-r100
+#   CFG=configs/gml/ce-gml_resnet8_1xb128_fashion-mnist-lt-r100.py
+#   tools/train.py $CFG --cfg-options load_from=$CE/epoch_6.pth
+# Stage one is configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py; with
+# the ensemble of the old and new classifiers: ce-gml-ensemble_*.
+_base_ = '../ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
+
+# Required: the stage-one checkpoint (see above).
+load_from = None
+
+model = dict(
+    head=dict(loss=dict(_delete_=True, type='GeometricMeanLoss',
+                        reweight=True)))
+
+custom_hooks = _base_.custom_hooks + [
+    # Freeze backbone and neck (weights and BN statistics) and re-initialise
+    # the head before the first epoch, after load_from is loaded.
+    dict(type='DecoupledStageHook', switch_epoch=0, reinit_head=True),
+]
+
+# A fresh cosine schedule for the classifier, no warm-up.
+param_scheduler = [
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        end=2,
+        eta_min=0.0,
+        convert_to_iter_based=True),
+]
+train_cfg = dict(max_epochs=2, val_interval=1)
