@@ -22,7 +22,17 @@ DEMO_CONFIGS = [
     'configs/balanced-softmax/'
     'balanced-softmax_resnet8_1xb128_fashion-mnist-lt-r100.py',
     'configs/decoupling/crt-onerun_resnet8_1xb128_fashion-mnist-lt-r100.py',
+    # GML (paper 003) as a second stage on the CE model above, with the
+    # ensemble of the old and new classifiers.
+    'configs/gml/ce-gml-ensemble_resnet8_1xb128_fashion-mnist-lt-r100.py',
 ]
+
+# Second stages: config -> the config whose last checkpoint is its
+# load_from (that config must come earlier in the list).
+STAGE_ONE = {
+    'configs/gml/ce-gml-ensemble_resnet8_1xb128_fashion-mnist-lt-r100.py':
+    'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py',
+}
 
 
 def parse_args():
@@ -53,15 +63,25 @@ def main():
     args = parse_args()
     extra = ['--cfg-options', *args.cfg_options] if args.cfg_options else []
     work_dirs = []
+    done = {}
     for config in args.configs:
         name = osp.splitext(osp.basename(config))[0]
         work_dir = osp.join(args.work_dir, name)
         resume = ['--resume'] if osp.exists(
             osp.join(ROOT, work_dir, 'last_checkpoint')) else []
+        load_from = []
+        if config in STAGE_ONE:
+            if STAGE_ONE[config] not in done:
+                raise SystemExit(f'{config} is a second stage of '
+                                 f'{STAGE_ONE[config]}: list that one first.')
+            load_from = ([] if extra else ['--cfg-options']) + [
+                f'load_from={last_checkpoint(done[STAGE_ONE[config]])}'
+            ]
         run([
             sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-            *resume, *extra
+            *resume, *extra, *load_from
         ])
+        done[config] = osp.join(ROOT, work_dir)
         run([
             sys.executable, 'tools/test.py', config,
             last_checkpoint(osp.join(ROOT, work_dir)), '--work-dir', work_dir,

@@ -13,7 +13,7 @@ def test_all_registered_in_mmpretrain_registry():
         getattr(mmlt_losses, name) for name in mmlt_losses.__all__
         if isinstance(getattr(mmlt_losses, name), type)
     ]
-    assert len(classes) == 9
+    assert len(classes) == 11
     for cls in classes:
         assert MODELS.get(cls.__name__) is cls
     # mmpretrain's own losses are untouched.
