@@ -1,0 +1,30 @@
+# MiSLAS + GML ("No One Left Behind", CVPR 2023) on ImageNet-LT: the GML
+# classifier stage on the full MiSLAS model (stage one with mixup, stage two
+# with LWS and label-aware smoothing). As 003 does for MiSLAS, the classifier
+# is fine-tuned with GML *plus* MiSLAS's label-aware smoothing loss (the
+# smoothing of mislas-stage2_resnet50_8xb64_imagenet-lt.py: 0.4 for the most
+# frequent class down to 0.1, concave). The backbone stays frozen; the LWS
+# classifier is replaced by a re-initialised linear one. Pass the MiSLAS
+# stage-two checkpoint, e.g.
+#   S2=work_dirs/mislas-stage2_resnet50_8xb64_imagenet-lt
+#   CFG=configs/gml/mislas-gml_resnet50_8xb64_imagenet-lt.py
+#   tools/dist_train.sh $CFG 8 --cfg-options load_from=$S2/epoch_10.pth
+# (its head.scales is not used by the linear head: an expected warning).
+# Stage one (load_from):
+# configs/mislas/mislas-stage2_resnet50_8xb64_imagenet-lt.py (itself trained
+# from mislas-stage1_resnet50_8xb64_imagenet-lt.py).
+_base_ = './ce-gml_resnet50_8xb64_imagenet-lt.py'
+
+model = dict(
+    head=dict(
+        loss=dict(
+            _delete_=True,
+            type='CombinedLoss',
+            losses=[
+                dict(type='GeometricMeanLoss', reweight=True),
+                dict(
+                    type='LabelAwareSmoothingLoss',
+                    smooth_head=0.4,
+                    smooth_tail=0.1,
+                    shape='concave'),
+            ])))
