@@ -33,41 +33,45 @@ def equalization_tail_mask(class_counts: CountsLike,
     return counts / total < lambda_
 
 
-def equalization_weights(target: torch.Tensor, tail_mask: torch.Tensor,
+def equalization_weights(label: torch.Tensor, tail_mask: torch.Tensor,
                          drop: torch.Tensor) -> torch.Tensor:
     r"""The softmax equalization weights
-    :math:`\tilde w_j = 1 - \beta T_\lambda(f_j) (1 - y_j)`.
+    :math:`\tilde w_j = 1 - \beta T_\lambda(f_j) (1 - y_j)`, which are 0
+    or 1, as the boolean mask of the logits they remove (weight 0): the
+    dropped tail classes other than the target.
 
     Args:
-        target (torch.Tensor): One-hot targets ``y``, shape ``(N, C)``.
-        tail_mask (torch.Tensor): :math:`T_\lambda(f)`, shape ``(C, )``.
-        drop (torch.Tensor): :math:`\beta \in \{0, 1\}`, shape ``(N, C)``.
+        label (torch.Tensor): Class indices ``y``, shape ``(N, )``.
+        tail_mask (torch.Tensor): :math:`T_\lambda(f)`, boolean ``(C, )``.
+        drop (torch.Tensor): :math:`\beta \in \{0, 1\}`, boolean
+            ``(N, C)``.
 
     Returns:
-        torch.Tensor: The weights ``(N, C)``; 0 removes a logit from the
-        softmax denominator.
+        torch.Tensor: Boolean ``(N, C)``, True where :math:`\tilde w_j = 0`.
     """
-    return 1 - drop * tail_mask.to(target) * (1 - target)
+    removed = drop & tail_mask
+    return removed.scatter_(1, label.unsqueeze(1), False)
 
 
-def softmax_equalization_loss(cls_score: torch.Tensor,
-                              target: torch.Tensor,
-                              eq_weight: torch.Tensor) -> torch.Tensor:
+def softmax_equalization_loss(cls_score: torch.Tensor, label: torch.Tensor,
+                              removed: torch.Tensor) -> torch.Tensor:
     r"""Per-sample softmax equalization loss
     :math:`-\log(e^{z_y} / \sum_j \tilde w_j e^{z_j})`.
 
     Args:
         cls_score (torch.Tensor): The logits ``(N, C)``.
-        target (torch.Tensor): One-hot targets ``(N, C)``.
-        eq_weight (torch.Tensor): :math:`\tilde w`, shape ``(N, C)``; the
-            target's weight must be positive.
+        label (torch.Tensor): Class indices ``(N, )``.
+        removed (torch.Tensor): Where :math:`\tilde w_j = 0`
+            (:func:`equalization_weights`), boolean ``(N, C)``; never the
+            target.
 
     Returns:
         torch.Tensor: The losses ``(N, )``.
     """
-    # log(0) = -inf drops a logit from the log-sum-exp exactly.
-    log_denominator = torch.logsumexp(cls_score + eq_weight.log(), dim=1)
-    return log_denominator - (target * cls_score).sum(dim=1)
+    # A -inf logit leaves the log-sum-exp of the cross-entropy exactly.
+    return F.cross_entropy(
+        cls_score.masked_fill(removed, float('-inf')), label,
+        reduction='none')
 
 
 @MODELS.register_module()
@@ -169,17 +173,9 @@ class EqualizationLoss(ClassCountsMixin, nn.Module):
         if self.training:
             # beta_ij ~ Bernoulli(gamma), drawn for every sample and class.
             drop = self._draw_drops(cls_score.detach())
-            # equalization_weights without the one-hot matrix: a logit with
-            # weight 0 (a dropped tail class other than the target) is
-            # masked out of the log-sum-exp of the cross-entropy, which is
-            # softmax_equalization_loss with w in {0, 1}.
-            tail_mask = buffer_like(self, 'tail_mask', cls_score) > 0
-            dropped = drop & tail_mask
-            dropped.scatter_(1, label.unsqueeze(1), False)
-            loss = F.cross_entropy(
-                cls_score.masked_fill(dropped, float('-inf')),
-                label,
-                reduction='none')
+            removed = equalization_weights(
+                label, buffer_like(self, 'tail_mask', cls_score) > 0, drop)
+            loss = softmax_equalization_loss(cls_score, label, removed)
         else:
             loss = F.cross_entropy(cls_score, label, reduction='none')
         return self.loss_weight * reduce_loss(loss, weight, reduction,

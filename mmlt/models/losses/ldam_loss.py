@@ -35,21 +35,29 @@ def ldam_margins(class_counts: CountsLike, max_m: float = 0.5) -> torch.Tensor:
     return margins * (max_m / margins.max())
 
 
-def ldam_logits(cls_score: torch.Tensor, target: torch.Tensor,
+def ldam_logits(cls_score: torch.Tensor, label: torch.Tensor,
                 margins: torch.Tensor, s: float) -> torch.Tensor:
     r"""The LDAM logits :math:`s (z - \Delta_y e_y)`: the target logit
     lowered by its class's margin, then everything scaled by ``s``.
 
+    Built without a one-hot matrix: :math:`-s \Delta_y` is scattered into a
+    constant, then :math:`s z` is added in place, so the backward is one
+    scaling (writing into :math:`s z` with ``scatter_`` would also copy and
+    mask the gradient).
+
     Args:
         cls_score (torch.Tensor): The logits ``(N, C)``.
-        target (torch.Tensor): One-hot targets ``(N, C)``.
+        label (torch.Tensor): Class indices ``(N, )``.
         margins (torch.Tensor): Per-class margins ``(C, )``.
         s (float): The scale.
 
     Returns:
         torch.Tensor: The adjusted logits ``(N, C)``.
     """
-    return s * (cls_score - target * margins.to(cls_score))
+    margin = margins.to(cls_score)[label]
+    logits = cls_score.new_zeros(cls_score.shape).scatter_(
+        1, label.unsqueeze(1), margin.mul(-s).unsqueeze(1))
+    return logits.add_(cls_score, alpha=s)
 
 
 @MODELS.register_module()
@@ -142,14 +150,8 @@ class LDAMLoss(ClassCountsMixin, ClassWeightMixin, nn.Module):
         reduction = get_reduction(name, self.reduction, reduction_override)
         label, _ = read_target(name, cls_score, label, allow_soft=False)
         check_class_counts(self, cls_score)
-        # ldam_logits without the one-hot matrix: -s * Delta_y scattered
-        # into a constant, then s * z added in place. Its backward is one
-        # scaling, where writing into s * z (scatter_) also copies and
-        # masks the gradient.
-        margin = buffer_like(self, 'margins', cls_score)[label]
-        logits = cls_score.new_zeros(cls_score.shape).scatter_(
-            1, label.unsqueeze(1), margin.mul(-self.s).unsqueeze(1))
-        logits.add_(cls_score, alpha=self.s)
+        logits = ldam_logits(cls_score, label,
+                             buffer_like(self, 'margins', cls_score), self.s)
         loss = F.cross_entropy(logits, label, reduction='none')
         check_finite_loss(
             name, loss, 'the margin logits s * (z - margin)',
