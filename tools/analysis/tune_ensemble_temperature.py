@@ -30,18 +30,16 @@ import sys
 from typing import Dict, List, Sequence, Tuple
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.fileio import dump
-from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
 
 import mmlt  # noqa: F401  registers mmlt's modules into mmpretrain
-from mmlt.engine.hooks.per_class_recall_hook import free_stem
 from mmlt.models.heads import EnsembleClsHead
 
-# The feature cache is shared with the τ tool, not copied.
+# Loading the model and caching the validation features is shared with the
+# τ tool, not copied.
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from tune_tau_norm import extract_features  # noqa: E402
+from tune_tau_norm import check_paths, validation_features  # noqa: E402
 
 #: Powers of two from 1/32 to 8: wide enough for cosine classifiers, whose
 #: logits in [-1, 1] need temperatures around 1/30.
@@ -179,15 +177,6 @@ def format_table(results: Sequence[dict], best: dict) -> str:
     return '\n'.join(lines)
 
 
-def default_out(checkpoint: str) -> str:
-    """``<checkpoint stem>_temperature.json`` next to it, never an existing
-    file."""
-    directory = osp.dirname(osp.abspath(checkpoint))
-    stem = osp.splitext(osp.basename(checkpoint))[0] + '_temperature'
-    return osp.join(directory, free_stem(directory, stem, ('.json', )) +
-                    '.json')
-
-
 def check_has_old_classifier(checkpoint: str) -> None:
     """Refuse a checkpoint without ``head.old_fc``: the head would make its
     own classifier the old one and tune an ensemble of it with itself."""
@@ -203,49 +192,23 @@ def check_has_old_classifier(checkpoint: str) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(
-            f'checkpoint {args.checkpoint!r} does not exist; pass the path of '
-            f'a .pth file written by tools/train.py.')
+    out = check_paths(args, '_temperature')
     for name in ('new_temperatures', 'old_temperatures'):
         values = getattr(args, name)
         if any(not (t > 0 and math.isfinite(t)) for t in values):
             raise ValueError(f'--{name.replace("_", "-")} must be finite '
                              f'and > 0, got {values}.')
-    if args.out is not None and osp.exists(args.out):
-        raise FileExistsError(f'{args.out} exists; choose another --out.')
-    out = args.out or default_out(args.checkpoint)
 
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    name = osp.splitext(osp.basename(args.config))[0]
-    cfg.work_dir = args.work_dir or osp.join('./work_dirs',
-                                             'tune_ensemble_temperature',
-                                             name)
-    cfg.load_from = args.checkpoint
-    cfg.launcher = 'none'
+    def check_head(head):
+        if not isinstance(head, EnsembleClsHead):
+            raise TypeError(
+                f'{type(head).__name__} is not an EnsembleClsHead; use a '
+                f'config whose head is, e.g. configs/gml/ce-gml-ensemble_*.')
+        check_has_old_classifier(args.checkpoint)
 
-    runner = Runner.from_cfg(cfg)
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
-    head = model.head
-    if not isinstance(head, EnsembleClsHead):
-        raise TypeError(
-            f'{type(head).__name__} is not an EnsembleClsHead; use a config '
-            f'whose head is, e.g. configs/gml/ce-gml-ensemble_*.')
-    check_has_old_classifier(args.checkpoint)
-    # As Runner.val(): build the loop first so that the class counts of the
-    # checkpoint reach its metrics.
-    val_loop = runner.val_loop
-    if val_loop is None:
-        raise ValueError(f'{args.config} has no val_dataloader/val_evaluator.')
-    runner.call_hook('before_run')
-    runner.load_or_resume()
-
-    batches = extract_features(model, val_loop.dataloader)
-    size = len(val_loop.dataloader.dataset)
-    results, best = search_temperatures(head, batches, val_loop.evaluator,
+    head, batches, evaluator, size = validation_features(
+        args, 'tune_ensemble_temperature', check_head)
+    results, best = search_temperatures(head, batches, evaluator,
                                         size, args.new_temperatures,
                                         args.old_temperatures, args.metric)
 

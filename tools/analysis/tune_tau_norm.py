@@ -20,9 +20,10 @@ appended rather than overwriting).
 import argparse
 import os.path as osp
 import sys
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import torch
+from torch import nn
 from mmengine.config import Config, DictAction
 from mmengine.fileio import dump
 from mmengine.model import is_model_wrapper
@@ -129,44 +130,56 @@ def format_table(results: Sequence[dict], best: dict) -> str:
     return '\n'.join(lines)
 
 
-def default_out(checkpoint: str) -> str:
-    """``<checkpoint stem>_tau.json`` next to it, never an existing file."""
+def default_out(checkpoint: str, suffix: str = '_tau') -> str:
+    """``<checkpoint stem><suffix>.json`` next to it, never an existing
+    file."""
     directory = osp.dirname(osp.abspath(checkpoint))
-    stem = osp.splitext(osp.basename(checkpoint))[0] + '_tau'
+    stem = osp.splitext(osp.basename(checkpoint))[0] + suffix
     return osp.join(directory, free_stem(directory, stem, ('.json', )) +
                     '.json')
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def check_paths(args, suffix: str) -> str:
+    """Check ``args.checkpoint`` and ``args.out``; return the output path
+    (``args.out``, or :func:`default_out` with ``suffix``)."""
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(
             f'checkpoint {args.checkpoint!r} does not exist; pass the path of '
             f'a .pth file written by tools/train.py.')
-    if any(not tau >= 0 for tau in args.taus):
-        raise ValueError(f'--taus must be >= 0, got {args.taus}.')
     if args.out is not None and osp.exists(args.out):
         raise FileExistsError(f'{args.out} exists; choose another --out.')
-    out = args.out or default_out(args.checkpoint)
+    return args.out or default_out(args.checkpoint, suffix)
 
+
+def validation_features(args, tool: str, check_head: Callable[[nn.Module],
+                                                               None]):
+    """Build ``args.config``'s runner with ``args.checkpoint`` loaded and
+    cache the head's inputs on the validation set.
+
+    Args:
+        args (Namespace): ``config``, ``checkpoint``, ``cfg_options`` and
+            ``work_dir`` of the tool's command line.
+        tool (str): The tool's name, for the default work dir.
+        check_head (Callable): Raises if the model's head cannot be tuned
+            by the tool; called before any data is read.
+
+    Returns:
+        tuple: ``(head, batches, evaluator, size)``: the model's head, the
+        output of :func:`extract_features`, the validation evaluator and
+        the number of validation samples.
+    """
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     name = osp.splitext(osp.basename(args.config))[0]
-    cfg.work_dir = args.work_dir or osp.join('./work_dirs', 'tune_tau_norm',
-                                             name)
+    cfg.work_dir = args.work_dir or osp.join('./work_dirs', tool, name)
     cfg.load_from = args.checkpoint
     cfg.launcher = 'none'
 
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
-    head = model.head
-    if not isinstance(getattr(type(head), 'tau', None), property):
-        raise TypeError(
-            f'{type(head).__name__} has no `tau`; use a config whose head is '
-            f'TauNormHead or LogitAdjustedLinearClsHead, e.g. configs/'
-            f'decoupling/tau-norm_*.')
+    check_head(model.head)
     # As Runner.val(): build the loop first so that the class counts of the
     # checkpoint reach its metrics.
     val_loop = runner.val_loop
@@ -174,12 +187,31 @@ def main(argv=None):
         raise ValueError(f'{args.config} has no val_dataloader/val_evaluator.')
     runner.call_hook('before_run')
     runner.load_or_resume()
-
     batches = extract_features(model, val_loop.dataloader)
-    size = len(val_loop.dataloader.dataset)
+    return (model.head, batches, val_loop.evaluator,
+            len(val_loop.dataloader.dataset))
+
+
+def check_tau_head(head: nn.Module) -> None:
+    """Refuse a head without a ``tau``."""
+    if not isinstance(getattr(type(head), 'tau', None), property):
+        raise TypeError(
+            f'{type(head).__name__} has no `tau`; use a config whose head is '
+            f'TauNormHead or LogitAdjustedLinearClsHead, e.g. configs/'
+            f'decoupling/tau-norm_*.')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = check_paths(args, '_tau')
+    if any(not tau >= 0 for tau in args.taus):
+        raise ValueError(f'--taus must be >= 0, got {args.taus}.')
+
+    head, batches, evaluator, size = validation_features(
+        args, 'tune_tau_norm', check_tau_head)
     results = []
     for tau in args.taus:
-        metrics = evaluate_tau(head, batches, val_loop.evaluator, size, tau)
+        metrics = evaluate_tau(head, batches, evaluator, size, tau)
         if args.metric not in metrics:
             raise KeyError(f'--metric {args.metric!r} is not among the '
                            f'validation metrics {sorted(metrics)}.')
