@@ -3,6 +3,8 @@
 #   make test   runs the test suite
 # Both build .venv with the pinned stack and install the Debian package
 # dataset-fashion-mnist when it is missing; both are quick when it is there.
+# `make test` also installs slurm-wlm and munge when missing, for the test
+# that runs tools/slurm_*.sh on a one-node SLURM cluster (it skips without).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,7 +14,7 @@ FMNIST_SRC ?= /usr/share/datasets/fashion-mnist
 FMNIST_ROOT ?= data/fashion_mnist
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv data dataset-package clean-venv
+.PHONY: demo test venv data dataset-package slurm-packages clean-venv
 
 venv: $(STAMP)
 
@@ -33,11 +35,27 @@ dataset-package:
 		$$sudo apt-get install -y -qq dataset-fashion-mnist; \
 	fi
 
+# tests/test_tools/test_slurm.py starts a one-node SLURM cluster from these
+# packages; where they cannot be installed, that test skips.
+slurm-packages:
+	@missing=""; for bin in slurmctld slurmd srun munged; do \
+		PATH="$$PATH:/usr/sbin:/sbin" command -v $$bin >/dev/null || \
+			missing="$$missing $$bin"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian's slurm-wlm and munge (missing:$$missing)"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		{ $$sudo apt-get update -qq && \
+		  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			slurm-wlm munge >/dev/null; } || \
+		echo "Could not install slurm-wlm and munge; the SLURM test skips."; \
+	fi
+
 data: dataset-package $(STAMP)
 	@$(PY) tools/dataset_converters/prepare_fashion_mnist.py \
 		--src $(FMNIST_SRC) --out $(FMNIST_ROOT)
 
-test: data
+test: data slurm-packages
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 demo: data

@@ -27,6 +27,9 @@ def _worker(rank, world_size, init_file, fn, args, out_dir):
         init_method=f'file://{init_file}',
         rank=rank,
         world_size=world_size)
+    # Every rank has joined before any returns: a rank leaving early could
+    # close its connections while the others still set up theirs.
+    dist.barrier()
     try:
         result = fn(rank, world_size, *args)
         torch.save(result, osp.join(out_dir, f'rank{rank}.pt'))
@@ -55,3 +58,50 @@ def run_distributed(fn, world_size=2, *args):
             torch.load(osp.join(tmp, f'rank{r}.pt'), weights_only=False)
             for r in range(world_size)
         ]
+
+
+def train_linear(loss_module, feats, labels, lr=0.5, seed=0):
+    """Train a linear classifier with SGD, one step per batch.
+
+    Under an initialised process group, rank ``r`` takes the ``r``-th
+    contiguous shard of every global batch and the model is wrapped in
+    ``DistributedDataParallel`` (gradients averaged over ranks, as in
+    mmengine's training); without one, the whole batch is used. The 2-rank
+    and the 1-rank run thus see the same global batches.
+
+    Args:
+        loss_module (torch.nn.Module): Called as ``loss(logits, labels)``.
+        feats (torch.Tensor): Global batches of features ``(T, N, D)``.
+        labels (torch.Tensor): Their labels ``(T, N)``.
+        lr (float): SGD learning rate. Defaults to 0.5.
+        seed (int): Seed of the initial weights. Defaults to 0.
+
+    Returns:
+        dict: ``weight`` and ``bias`` after the ``T`` steps, and ``losses``,
+        this rank's loss at every step.
+    """
+    rank, world_size = 0, 1
+    if dist.is_initialized():
+        rank, world_size = dist.get_rank(), dist.get_world_size()
+    steps, num, dim = feats.shape
+    assert num % world_size == 0, 'the batch must split evenly'
+    shard = slice(rank * num // world_size, (rank + 1) * num // world_size)
+    num_classes = int(labels.max()) + 1
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(dim, num_classes).to(feats.dtype)
+    net = model
+    if world_size > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, broadcast_buffers=False)
+    optim = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for step in range(steps):
+        loss = loss_module(net(feats[step, shard]), labels[step, shard])
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+        losses.append(loss.item())
+    return dict(
+        weight=model.weight.detach().clone(),
+        bias=model.bias.detach().clone(),
+        losses=losses)

@@ -25,6 +25,18 @@ DEMO_CONFIGS = [
     # GML (paper 003) as a second stage on the CE model above, with the
     # ensemble of the old and new classifiers.
     'configs/gml/ce-gml-ensemble_resnet8_1xb128_fashion-mnist-lt-r100.py',
+    # Category-wise GHM with adaptive bins and inter-category margins (paper
+    # 000, R+A+AU).
+    'configs/category-ghm/'
+    'category-ghm_resnet8_1xb128_fashion-mnist-lt-r100.py',
+    # GLAG (paper 001): the Gradual Balanced Loss, then the Adaptive Feature
+    # Generator with adaptive confidence and distillation on its checkpoint.
+    'configs/glag/glag-stage1_resnet8_1xb128_fashion-mnist-lt-r100.py',
+    'configs/glag/glag-stage2_resnet8_1xb128_fashion-mnist-lt-r100.py',
+    # Class-balanced weights plus meta-learned per-sample weights on the
+    # balanced development split (paper 002).
+    'configs/meta-reweight/'
+    'meta-reweight-ce_resnet8_1xb128_fashion-mnist-lt-r100.py',
 ]
 
 # Second stages: config -> the config whose last checkpoint is its
@@ -32,6 +44,8 @@ DEMO_CONFIGS = [
 STAGE_ONE = {
     'configs/gml/ce-gml-ensemble_resnet8_1xb128_fashion-mnist-lt-r100.py':
     'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py',
+    'configs/glag/glag-stage2_resnet8_1xb128_fashion-mnist-lt-r100.py':
+    'configs/glag/glag-stage1_resnet8_1xb128_fashion-mnist-lt-r100.py',
 }
 
 

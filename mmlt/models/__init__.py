@@ -1,2 +1,2 @@
 # Copyright (c) mmlt contributors. All rights reserved.
-from . import backbones, heads, losses  # noqa: F401
+from . import backbones, classifiers, heads, losses  # noqa: F401

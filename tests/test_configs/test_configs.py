@@ -36,8 +36,12 @@ def test_config_builds(path):
         dataset = cfg[key].dataset
         assert DATASETS.get(dataset.type) is not None, dataset.type
     assert cfg.train_dataloader.dataset.type == 'LongTailDataset'
-    # Evaluation data stays balanced: never wrapped.
-    assert cfg.val_dataloader.dataset.type != 'LongTailDataset'
+    # Evaluation data stays balanced: never wrapped, except a validation on
+    # the balanced development split of the training pool (GLAG's adaptive
+    # confidence); the test set is never wrapped.
+    val = cfg.val_dataloader.dataset
+    assert val.type != 'LongTailDataset' or val.get('split') == 'dev'
+    assert cfg.test_dataloader.dataset.type != 'LongTailDataset'
     assert cfg.val_evaluator.type == 'LongTailMetric'
 
     model = MODELS.build(cfg.model)

@@ -2,9 +2,9 @@
 """Every Fashion-MNIST-LT method config trains one iteration.
 
 In-process runners on the generated Fashion-MNIST (79 training images at IF
-10, one batch), without validation: the configs' losses, heads, hooks and
-samplers build and take a step with the counts ``ClassCountsHook`` hands
-them.
+10, one batch), without validation (except GLAG's adaptive confidence,
+which needs it): the configs' losses, heads, hooks and samplers build and
+take a step with the counts ``ClassCountsHook`` hands them.
 """
 import glob
 import os.path as osp
@@ -49,15 +49,25 @@ class StepRecorder(Hook):
 
 
 def tiny(cfg, data_root, work_dir):
-    """One batch of the generated data, one epoch, no validation."""
+    """One batch of the generated data, one epoch, no validation (but for
+    the adaptive confidence, which needs it)."""
     cfg.train_dataloader.dataset.imbalance_factor = 10
     cfg.train_dataloader.dataset.dataset.data_root = data_root
+    if cfg.get('dev_dataloader'):  # meta-learning's development split
+        cfg.dev_dataloader.dataset.dataset.data_root = data_root
     # 79 images at IF 10: one iteration.
     cfg.train_dataloader.update(
         batch_size=128, num_workers=0, persistent_workers=False)
     cfg.train_cfg = dict(by_epoch=True, max_epochs=1)
-    for key in ('val_dataloader', 'val_evaluator', 'val_cfg'):
-        cfg[key] = None
+    if any(h.get('type') == 'AdaptiveConfidenceHook'
+           for h in cfg.get('custom_hooks', [])):
+        # GLAG's adaptive confidence needs validation after every epoch: on
+        # the development split of the (generated) training pool.
+        cfg.val_dataloader.dataset.dataset.data_root = data_root
+        cfg.train_cfg.update(val_interval=1)
+    else:
+        for key in ('val_dataloader', 'val_evaluator', 'val_cfg'):
+            cfg[key] = None
     cfg.default_hooks.checkpoint = None
     cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
     cfg.work_dir = work_dir

@@ -289,6 +289,73 @@ def test_test_only_stage(acc, tmp_path, monkeypatch):
     assert record['stages'][1]['wall_s'] == 0
 
 
+def test_validating_stages(acc, tmp_path, monkeypatch):
+    """GLAG's adaptive confidence reads the validation: its stage trains
+    without --no-validate, with the data root on the development split's
+    wrapped dataset; a record of a stage that did not validate is refused."""
+    tools = FakeTools()
+    monkeypatch.setattr(acc, 'run_command', tools)
+    stages = acc.METHODS['GLAG']
+    assert [s.validate for s in stages] == [False, True]
+    options = [
+        'train_dataloader.dataset.dataset.data_root=/data',
+        'val_dataloader.dataset.data_root=/data', 'randomness.seed=0'
+    ]
+    seed_dir = str(tmp_path / 'GLAG' / 'seed0')
+    record, _ = acc.run_method_seed('GLAG', 0, stages, options, seed_dir,
+                                    False, False)
+    train1, train2, test = tools.calls
+    assert '--no-validate' in train1
+    assert '--no-validate' not in train2
+    assert 'val_dataloader.dataset.data_root=/data' in train1
+    # The validation set wraps the training pool: the root goes inside.
+    assert 'val_dataloader.dataset.dataset.data_root=/data' in train2
+    assert 'val_dataloader.dataset.data_root=/data' not in train2
+    assert 'val_dataloader.dataset.dataset.data_root=/data' in test
+    assert [s['validate'] for s in record['stages']] == [False, True]
+
+    # A run of the same stages without validation (e.g. from before the
+    # flag existed) is not silently re-used.
+    old_dir = str(tmp_path / 'old' / 'seed0')
+    old = acc.new_record('GLAG', 0, [s._replace(validate=False)
+                                     for s in stages], options)
+    for state in old['stages']:
+        del state['validate']
+    acc.save_record(osp.join(old_dir, 'run.json'), old)
+    with pytest.raises(SystemExit, match='other stages or options'):
+        acc.run_method_seed('GLAG', 0, stages, options, old_dir, False,
+                            False)
+    # Records without the flag still match stages that do not validate.
+    crt_dir = str(tmp_path / 'cRT' / 'seed0')
+    old = acc.new_record('cRT', 0, acc.METHODS['cRT'], options)
+    for state in old['stages']:
+        del state['validate']
+    acc.save_record(osp.join(crt_dir, 'run.json'), old)
+    acc.run_method_seed('cRT', 0, acc.METHODS['cRT'], options, crt_dir,
+                        False, False)
+    assert all('--no-validate' in cmd for cmd in tools.calls[3:]
+               if 'tools/train.py' in cmd)
+
+
+def test_validate_flag_matches_adaptive_confidence(acc):
+    """Exactly the stages whose config adapts lambda from the validation
+    validate, and none of them validates on the test set."""
+    methods = load_tool('methods')
+    for name, stages in methods.METHODS.items():
+        for stage in stages:
+            if not stage.train:
+                assert not stage.validate, name
+                continue
+            cfg = acc.load_config(stage.config)
+            hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
+            assert stage.validate == ('AdaptiveConfidenceHook' in hooks), (
+                name, stage.config)
+            if stage.validate:
+                assert cfg.val_dataloader.dataset.split == 'dev', name
+                assert acc.val_data_root_key(stage.config) == (
+                    'val_dataloader.dataset.dataset.data_root')
+
+
 # --------------------------------------------------------------------------
 # End to end
 # --------------------------------------------------------------------------
@@ -382,4 +449,7 @@ def test_cost_benchmark_quick(fmnist_root):
             assert re.search(rf'^{re.escape(name)} +\d+\.\d\d× ', out,
                              re.M), (name, out)
     assert re.search(r'framework overhead, 5 iterations .* -> \d+\.\d\d×',
+                     out), out
+    # Paper 002's meta-reweighting iteration against a plain one.
+    assert re.search(r'meta-reweighting iteration .* -> meta \d+\.\d\d×',
                      out), out

@@ -55,8 +55,10 @@ def test_train_then_test_then_resume(tmp_path, fmnist_root):
 
 def test_resume_continues_exactly(tmp_path, fmnist_root):
     # No random augmentation, so two runs see the same batches.
-    extra = ("train_dataloader = dict(dataset=dict(dataset=dict("
-             "pipeline=[dict(type='PackInputs')])))")
+    # (An item assignment: a second `train_dataloader = dict(...)` would
+    # replace the tiny config's one, data root and batch size included.)
+    extra = ("train_dataloader['dataset']['dataset']['pipeline'] = "
+             "[dict(type='PackInputs')]")
     cfg = tiny_config(tmp_path, fmnist_root, extra=extra, epochs=2)
     straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
     run_tool(['tools/train.py', cfg, '--work-dir', straight])

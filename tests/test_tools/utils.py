@@ -37,6 +37,45 @@ default_hooks = dict(logger=dict(interval=1))
     return path
 
 
+#: A hook that fails rank 1 while rank 0 hangs, as a rank blocked in an
+#: NCCL collective does: only the launcher can end such a job.
+FAILING_RANK_HOOK = """\
+import time
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+from mmpretrain.registry import HOOKS
+
+
+@HOOKS.register_module()
+class MmltTestFailOnRankOneHook(Hook):
+
+    def before_train(self, runner):
+        if get_rank() == 1:
+            raise RuntimeError('rank 1 fails on purpose')
+        time.sleep(600)
+"""
+
+
+def failing_rank_config(tmp_path, data_root):
+    """A tiny config whose rank 1 fails and rank 0 sleeps 600 s.
+
+    Returns:
+        tuple[str, str]: The config path and the folder to put on
+        ``PYTHONPATH`` for its hook module.
+    """
+    with open(osp.join(str(tmp_path), 'mmlt_test_failing_rank.py'), 'w') as f:
+        f.write(FAILING_RANK_HOOK)
+    cfg = tiny_config(
+        tmp_path,
+        data_root,
+        name='failing_rank.py',
+        epochs=1,
+        extra="custom_imports = dict(imports=['mmlt_test_failing_rank'])\n"
+        "custom_hooks = [dict(type='ClassCountsHook'), "
+        "dict(type='MmltTestFailOnRankOneHook')]")
+    return cfg, str(tmp_path)
+
+
 def run_tool(args, check=True, env=None, timeout=600):
     """Run a command from the repository root with this interpreter."""
     full_env = dict(os.environ)

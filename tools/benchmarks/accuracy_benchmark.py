@@ -18,19 +18,22 @@ The benchmark is resumable. A finished (method, seed) keeps its numbers and
 times in ``WORK_DIR/<method>/seed<k>/run.json`` and is never run again; an
 interrupted training continues with ``--resume``. ``--quick`` (1 seed, 1
 epoch per stage) writes to ``WORK_DIR-quick`` so smoke runs never mix
-with real ones. Trainings do not validate (the benchmark tests the last
-checkpoint), and a first stage shared by several methods (the CE model of
-cRT, LWS and tau-norm) is trained once per seed and counted in each
-method's time.
+with real ones. Trainings do not validate (``--no-validate``: the
+benchmark tests the last checkpoint), except the stages marked
+``validate=True`` in ``methods.py``, which read the validation accuracy while
+training (GLAG's adaptive confidence, on a development split of the
+training pool); their validation time is part of their training time. A
+first stage shared by several methods (the CE model of cRT, LWS and
+tau-norm) is trained once per seed and counted in each method's time.
 
 Every seed trains on the same long-tailed split (the dataset's own ``seed``);
 ``randomness.seed`` changes the initialisation, data order and augmentation.
 The time of a method is its training time (subprocess start to exit,
-summed over stages, evaluation excluded), averaged over seeds and divided by
-CE's from the same work dir. On CPU the ratio uses the CPU time (user +
-system) of the training processes, which other jobs on the machine hardly
-change; the wall time is reported next to it. On GPU the ratio uses the
-wall time.
+summed over stages, the final test excluded), averaged over seeds and
+divided by CE's from the same work dir. On CPU the ratio uses the CPU time
+(user + system) of the training processes, which other jobs on the machine
+hardly change; the wall time is reported next to it. On GPU the ratio uses
+the wall time.
 """
 import argparse
 import csv
@@ -249,6 +252,39 @@ def common_options(args) -> List[str]:
     return options + list(args.cfg_options)
 
 
+def stage_options(stage: Stage, options: Sequence[str]) -> List[str]:
+    """The ``--cfg-options`` of a stage's train and test runs.
+
+    The common options, then the stage's own. A validating stage whose
+    validation dataset wraps another (a development split of the training
+    pool, ``LongTailDataset(split='dev')``) gets the data root on the
+    wrapped dataset, where ``--data-root`` must go. Stages that do not
+    validate never build their validation loader, so their options stay as
+    they are (and finished runs keep matching their records).
+    """
+    options = list(options)
+    if stage.validate:
+        key = val_data_root_key(stage.config)
+        prefix = 'val_dataloader.dataset.data_root='
+        options = [
+            key + '=' + o[len(prefix):] if o.startswith(prefix) else o
+            for o in options
+        ]
+    return options + list(stage.cfg_options)
+
+
+def val_data_root_key(config: str) -> str:
+    """``val_dataloader.dataset[.dataset...].data_root``: the data root of
+    the innermost dataset of the config's validation loader."""
+    dataset = load_config(config).val_dataloader.dataset
+    key = 'val_dataloader.dataset'
+    while 'data_root' not in dataset and isinstance(
+            dataset.get('dataset'), dict):
+        dataset = dataset.dataset
+        key += '.dataset'
+    return key + '.data_root'
+
+
 def stage_epochs(stage: Stage, options: Sequence[str]) -> int:
     """Training epochs of a stage after the overrides."""
     if not stage.train:
@@ -261,9 +297,12 @@ def stage_epochs(stage: Stage, options: Sequence[str]) -> int:
 
 
 @functools.lru_cache(maxsize=None)
+def load_config(config: str) -> Config:
+    return Config.fromfile(osp.join(ROOT, config))
+
+
 def config_max_epochs(config: str) -> int:
-    cfg = Config.fromfile(osp.join(ROOT, config))
-    return int(cfg.train_cfg.get('max_epochs', 0))
+    return int(load_config(config).train_cfg.get('max_epochs', 0))
 
 
 def device_name() -> str:
@@ -335,8 +374,9 @@ def new_record(method: str, seed: int, stages: List[Stage],
         stages=[
             dict(
                 config=stage.config,
-                cfg_options=options + list(stage.cfg_options),
+                cfg_options=stage_options(stage, options),
                 train=stage.train,
+                validate=stage.validate,
                 epochs=stage_epochs(stage, options),
                 wall_s=0.0,
                 cpu_s=0.0,
@@ -347,8 +387,9 @@ def new_record(method: str, seed: int, stages: List[Stage],
 def check_record(record: dict, expected: dict, path: str) -> None:
     """Refuse to continue a run made with other stages or options."""
     def signature(rec):
-        return [(s['config'], s['cfg_options'], s['train'])
-                for s in rec['stages']]
+        # Records written before `validate` existed did not validate.
+        return [(s['config'], s['cfg_options'], s['train'],
+                 s.get('validate', False)) for s in rec['stages']]
 
     if signature(record) != signature(expected):
         raise SystemExit(
@@ -357,9 +398,11 @@ def check_record(record: dict, expected: dict, path: str) -> None:
             f'delete its folder or pick another --work-dir.')
 
 
-def stage_key(state: dict) -> Tuple[str, Tuple[str, ...]]:
-    """What identifies the training of a first stage: config and options."""
-    return state['config'], tuple(state['cfg_options'])
+def stage_key(state: dict) -> Tuple[str, Tuple[str, ...], bool]:
+    """What identifies the training of a first stage: config, options and
+    whether it validated."""
+    return (state['config'], tuple(state['cfg_options']),
+            state.get('validate', False))
 
 
 def remember_first_stage(record: dict, seed_dir: str,
@@ -445,8 +488,11 @@ def run_method_seed(method: str,
         if last_checkpoint(stage_dir):
             cmd.append('--resume')
         # The benchmark tests the last checkpoint itself: validating during
-        # training would only add evaluation time to the training time.
-        cmd.append('--no-validate')
+        # training would only add evaluation time to the training time,
+        # unless the method reads the validation (GLAG's adaptive
+        # confidence).
+        if not state.get('validate', False):
+            cmd.append('--no-validate')
         cmd += ['--cfg-options', *state['cfg_options']]
         if checkpoint is not None:
             cmd.append(f'load_from={checkpoint}')
@@ -570,7 +616,9 @@ def write_markdown(path: str, summaries: Dict[str, dict], args,
         f'{groups.get("few_thr")}–{groups.get("many_thr")}, Few < '
         f'{groups.get("few_thr")} training images; G-/H-mean and lowest '
         f'are over per-class recall.',
-        f'- Time: training time of all stages (evaluation excluded), mean '
+        f'- Time: training time of all stages (the final test excluded; '
+        f'the per-epoch validation of the stages that need it, GLAG\'s '
+        f'adaptive confidence, included), mean '
         f'over seeds; "Train (s)" is wall time, "Time vs {BASELINE}" the '
         f'ratio of CPU time (on GPU: wall time) to {BASELINE}\'s in the same '
         f'benchmark; '

@@ -39,8 +39,13 @@
    the loop for plain PyTorch; building datasets and models is excluded.
    Target: Runner ≤ 1.15× plain.
 
-Not measured: the time of a meta-learning iteration against a CE iteration
-(paper 002), as mmlt has no meta-learning method yet.
+3. **Meta-learning iteration** (paper 002, ``--parts meta``). One training
+   step of ``MetaReweightClassifier`` (the Fashion-MNIST meta-reweighting
+   config's ResNet-8, batch 128 of random 1×28×28 images, a development
+   batch of 10 images per class) in its meta stage (look-ahead, development
+   loss, epsilon gradient, update) against the same model's plain step
+   (pre-training stage: forward, backward, SGD), on ``--device``; timed in
+   pairs as the losses, with peak memory as in 1. Target: ≤ 3.5×.
 
 Examples::
 
@@ -103,13 +108,20 @@ LOSSES = OrderedDict([
     ('LogitAdjusted', dict(type='LogitAdjustedLoss')),
     ('LabelAwareSmoothing', dict(type='LabelAwareSmoothingLoss')),
     ('Seesaw', dict(type='SeesawLoss')),
+    # The full method: margins + intra weights on adaptive bins (AURA).
+    ('CategoryGHM', dict(type='CategoryGHMLoss')),
 ])
 BASELINE = 'CE'
 TIME_TARGET = 1.5
 #: Losses allowed ``GHM_TIME_TARGET`` (GHM bins every logit's gradient).
-GHM_FAMILY = ('GHM-C', )
+GHM_FAMILY = ('GHM-C', 'CategoryGHM')
 GHM_TIME_TARGET = 2.0
 OVERHEAD_TARGET = 1.15
+#: A meta-reweighting iteration against a plain one (paper 002).
+META_TIME_TARGET = 3.5
+META_CONFIG = osp.join(
+    ROOT, 'configs/meta-reweight/'
+    'meta-reweight-ce_resnet8_1xb128_fashion-mnist-lt-r100.py')
 #: Relative spread of the pairwise time ratios above which a size is noisy.
 NOISY_SPREAD = 0.2
 SIZES = ((128, 10), (512, 1000), (512, 8142))
@@ -134,9 +146,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--parts',
         nargs='+',
-        choices=['losses', 'overhead'],
-        default=['losses', 'overhead'],
-        help='what to measure (default: both)')
+        choices=['losses', 'overhead', 'meta'],
+        default=['losses', 'overhead', 'meta'],
+        help='what to measure (default: all)')
     parser.add_argument(
         '--losses',
         nargs='+',
@@ -182,6 +194,11 @@ def parse_args(argv=None):
         action=DictAction,
         help='overrides of the CE config of the overhead part')
     parser.add_argument(
+        '--meta-repeats',
+        type=int,
+        default=10,
+        help='timed samples of the meta part (default: 10)')
+    parser.add_argument(
         '--quick',
         action='store_true',
         help='smoke test: 128x10 only, 3 repeats, 5 overhead iterations')
@@ -191,6 +208,7 @@ def parse_args(argv=None):
         args.repeats, args.warmup = 3, 1
         args.iters = args.iters or 5
         args.overhead_repeats = 1
+        args.meta_repeats = 2
     args.sizes = args.sizes or list(SIZES)
     return args
 
@@ -558,6 +576,59 @@ def measure_overhead(args) -> Tuple[List[float], List[float]]:
     return runner_s, plain_s
 
 
+# --------------------------------------------------------------------------
+# Meta-learning iteration
+# --------------------------------------------------------------------------
+def _images(num: int, generator: torch.Generator) -> dict:
+    from mmpretrain.structures import DataSample
+    labels = torch.arange(num) % 10
+    return dict(
+        inputs=torch.randint(
+            0, 256, (num, 1, 28, 28), generator=generator,
+            dtype=torch.uint8),
+        data_samples=[DataSample().set_gt_label(int(y)) for y in labels])
+
+
+def measure_meta(args) -> dict:
+    """Time and peak memory of a meta step against a plain step."""
+    from mmengine.optim import OptimWrapper
+    cfg = Config.fromfile(META_CONFIG)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.set_class_counts(exp_profile(10, MAX_COUNT, IMBALANCE_FACTOR))
+    model.to(args.device).train()
+    optim = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
+    generator = torch.Generator().manual_seed(0)
+    data = _images(cfg.train_dataloader.batch_size, generator)
+    dev = _images(10 * cfg.dev_per_class, generator)
+    start = model.meta_start_epoch
+
+    def plain():
+        model.set_meta_inputs(start - 1)
+        model.train_step(data, optim)
+
+    def meta():
+        model.set_meta_inputs(start, 0.01, dev)
+        model.train_step(data, optim)
+
+    sync = synchronizer(args.device)
+    plain_s, meta_s = time_pair(plain, meta, sync, args.meta_repeats,
+                                args.warmup, args.min_sample_ms / 1000)
+    ratio, spread = ratio_and_spread(plain_s, meta_s)
+    dummy = torch.zeros(1, requires_grad=True)
+    plain_peak = peak_step_memory(plain, dummy, args.device)
+    meta_peak = peak_step_memory(meta, dummy, args.device)
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    return dict(
+        time=ratio,
+        spread=spread,
+        plain_s=statistics.median(plain_s),
+        plain_peak=plain_peak,
+        meta_peak=meta_peak,
+        params=params)
+
+
 def main(argv=None):
     args = parse_args(argv)
     # The current mmengine logger: keeps init_weights' per-parameter report
@@ -593,6 +664,17 @@ def main(argv=None):
               f'{statistics.median(plain_s):.2f} s -> {ratio:.2f}× '
               f'(target ≤{OVERHEAD_TARGET}×: {"ok" if ok else "MISS"}; '
               f'pairs: {", ".join(f"{x:.2f}×" for x in ratios)})')
+    if 'meta' in args.parts:
+        meta = measure_meta(args)
+        ok = meta['time'] <= META_TIME_TARGET
+        missed += not ok
+        print(f'\n== meta-reweighting iteration (ResNet-8, batch 128) on '
+              f'{args.device}: plain {meta["plain_s"] * 1e3:.1f} ms -> meta '
+              f'{meta["time"]:.2f}× ±{meta["spread"]:.0%} (target '
+              f'≤{META_TIME_TARGET}×: {"ok" if ok else "MISS"}); peak '
+              f'memory {format_bytes(meta["meta_peak"])} vs '
+              f'{format_bytes(meta["plain_peak"])} plain (parameters '
+              f'{format_bytes(meta["params"])})')
     print(f'\n{missed} target(s) missed.' if missed else '\nAll targets met.')
 
 

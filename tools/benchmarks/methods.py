@@ -7,7 +7,9 @@ stage is a config path relative to the repository root plus optional
 ``--cfg-options``; every stage after the first gets ``load_from=<the previous
 stage's last checkpoint>``. A stage with ``train=False`` is not trained: the
 previous stage's checkpoint is tested with its config (post-hoc methods such
-as tau-normalisation); only the last stage may be such a stage.
+as tau-normalisation); only the last stage may be such a stage. Stages
+train with ``--no-validate`` unless ``validate=True`` (a method that reads
+the validation accuracy while training, e.g. GLAG's adaptive confidence).
 
 To add a method, append an entry, e.g.::
 
@@ -29,10 +31,16 @@ class Stage(NamedTuple):
             ``--cfg-options`` of this stage's train and test runs.
         train (bool): Whether the stage trains. False: the previous stage's
             checkpoint is evaluated with this config. Defaults to True.
+        validate (bool): Whether the stage validates while training (the
+            config's val_cfg), for methods that read the validation
+            accuracy (GLAG's AdaptiveConfidenceHook). Its validation time
+            then counts in the training time. Defaults to False (trained
+            with ``--no-validate``).
     """
     config: str
     cfg_options: Tuple[str, ...] = ()
     train: bool = True
+    validate: bool = False
 
 
 def _fmnist(folder: str, method: str) -> str:
@@ -53,6 +61,13 @@ METHODS = OrderedDict([
     ('GHM', [Stage(_fmnist('ghm', 'ghm'))]),
     ('EQL', [Stage(_fmnist('eql', 'eql'))]),
     ('Seesaw', [Stage(_fmnist('seesaw', 'seesaw'))]),
+    # Category-wise GHM (paper 000), its Table 3 ablation ('+' is not
+    # allowed in names, '-' stands for it): R (margins), A+U (intra weights,
+    # uniform bins), R+A+U, R+A+AU (adaptive bins: the full method).
+    ('CatGHM-R', [Stage(_fmnist('category-ghm', 'category-ghm-r'))]),
+    ('CatGHM-A-U', [Stage(_fmnist('category-ghm', 'category-ghm-a-u'))]),
+    ('CatGHM-R-A-U', [Stage(_fmnist('category-ghm', 'category-ghm-r-a-u'))]),
+    ('CatGHM-R-A-AU', [Stage(_fmnist('category-ghm', 'category-ghm'))]),
     ('CE-DRW', [Stage(_fmnist('ce-drw', 'ce-drw'))]),
     # Margins and logit adjustment.
     ('LDAM-DRW', [Stage(_fmnist('ldam-drw', 'ldam-drw'))]),
@@ -79,4 +94,56 @@ METHODS = OrderedDict([
     # split is the test set).
     ('CE-GML', [CE, Stage(_fmnist('gml', 'ce-gml'))]),
     ('CE-GML-ensemble', [CE, Stage(_fmnist('gml', 'ce-gml-ensemble'))]),
+    # Meta-learned sample weights on a balanced development split (Jamal
+    # et al., CVPR 2020): CE, then w_y + eps in the last epoch; and L2RW
+    # (Ren et al., 2018) as paper 002 compares it, meta-reweighted
+    # throughout.
+    ('CB-Meta', [Stage(_fmnist('meta-reweight', 'meta-reweight-ce'))]),
+    ('L2RW', [Stage(_fmnist('l2rw', 'l2rw'))]),
+    # GLAG stage one (Zhang and Xiang, 2022): the Gradual Balanced Loss, tau
+    # rising from 0 to 1 (convex: the paper's best), then its tau-form rows,
+    # and GraLoss as the stage one of cRT, LWS and MiSLAS (Table 6).
+    ('GraLoss', [Stage(_fmnist('glag', 'glag-stage1'))]),
+    ('GraLoss-linear', [Stage(_fmnist('glag', 'glag-stage1-linear'))]),
+    ('GraLoss-concave', [Stage(_fmnist('glag', 'glag-stage1-concave'))]),
+    ('GraLoss-convex3', [Stage(_fmnist('glag', 'glag-stage1-convex3'))]),
+    ('GraLoss-cRT', [
+        Stage(_fmnist('glag', 'glag-stage1')),
+        Stage(_fmnist('glag', 'gra-crt'))
+    ]),
+    ('GraLoss-LWS', [
+        Stage(_fmnist('glag', 'glag-stage1')),
+        Stage(_fmnist('glag', 'gra-lws'))
+    ]),
+    ('GraLoss-MiSLAS', [
+        Stage(_fmnist('glag', 'gra-mislas-stage1')),
+        Stage(_fmnist('glag', 'gra-mislas-stage2'))
+    ]),
+    # GLAG (Zhang and Xiang, 2022): GraLoss, then the Adaptive Feature
+    # Generator with adaptive confidence (AD) and head-class distillation
+    # (KD); Table 7's ablations: without AD / KD, and AFG + AD + KD on a CE
+    # or logit-adjusted (LogitLoss) stage one. The stages with AD validate
+    # every epoch (on a development split of the training pool, not the
+    # test set): AD adapts lambda from the validation accuracy.
+    ('GLAG', [
+        Stage(_fmnist('glag', 'glag-stage1')),
+        Stage(_fmnist('glag', 'glag-stage2'), validate=True)
+    ]),
+    ('GLAG-noAD', [
+        Stage(_fmnist('glag', 'glag-stage1')),
+        Stage(_fmnist('glag', 'glag-stage2-noad'))
+    ]),
+    ('GLAG-noKD', [
+        Stage(_fmnist('glag', 'glag-stage1')),
+        Stage(_fmnist('glag', 'glag-stage2-nokd'), validate=True)
+    ]),
+    ('GLAG-noAD-noKD', [
+        Stage(_fmnist('glag', 'glag-stage1')),
+        Stage(_fmnist('glag', 'glag-stage2-noad-nokd'))
+    ]),
+    ('CE-AFG', [CE, Stage(_fmnist('glag', 'glag-stage2'), validate=True)]),
+    ('LogitLoss-AFG', [
+        Stage(_fmnist('logit-adjustment', 'logit-adjustment')),
+        Stage(_fmnist('glag', 'glag-stage2'), validate=True)
+    ]),
 ])

@@ -124,10 +124,11 @@ class PerClassRecallHook(Hook):
                       plot: bool) -> None:
         table = metric.last_per_class
         rows = per_class_rows(table)
+        epoch, iteration = _train_progress(runner)
         record = dict(
             split=split,
-            epoch=runner.epoch,
-            iter=runner.iter,
+            epoch=epoch,
+            iter=iteration,
             metric=type(metric).__name__,
             prefix=getattr(metric, 'prefix', None),
             metrics=dict(getattr(metric, 'last_metrics', None) or {}),
@@ -148,3 +149,17 @@ class PerClassRecallHook(Hook):
                 table['classes'],
                 path + '.png',
                 title=f'{split}: per-class recall')
+
+
+def _train_progress(runner) -> tuple:
+    """``(epoch, iter)`` of the training loop; ``(0, 0)`` in a run that has
+    not built one (``tools/test.py``).
+
+    ``runner.epoch`` would build the training loop there, i.e. load the
+    whole training set, and on rank 0 alone (this runs under
+    ``master_only``): a distributed test then hangs or dies in the
+    dataset's collectives (mmpretrain's MNIST calls ``dist.barrier``).
+    """
+    if isinstance(getattr(runner, '_train_loop', None), dict):
+        return 0, 0
+    return runner.epoch, runner.iter

@@ -1,4 +1,6 @@
 # Copyright (c) mmlt contributors. All rights reserved.
+from .afg_head import (AdaptiveFeatureGeneratorHead,  # noqa: F401
+                       afg_tail_mask)
 from .ensemble_head import (EnsembleClsHead, OldClassifier,  # noqa: F401
                             ensemble_probabilities)
 from .logit_adjusted_head import (LogitAdjustedLinearClsHead,  # noqa: F401

@@ -1,5 +1,10 @@
 # Copyright (c) mmlt contributors. All rights reserved.
 from .balanced_softmax_loss import BalancedSoftmaxLoss
+from .category_ghm import (accumulate_histogram, adaptive_bin_index,
+                           adaptive_edges, category_ghm_weights,
+                           category_histogram, inter_category_margins,
+                           margin_logits, rebin_histogram, uniform_edges)
+from .category_ghm_loss import CategoryGHMLoss
 from .class_balanced_loss import (ClassBalancedLoss, class_balanced_weights,
                                   loss_per_target_class)
 from .combined_loss import CombinedLoss
@@ -7,10 +12,12 @@ from .deferred_reweighting import deferred_reweighting_weights
 from .equalization_loss import (EqualizationLoss, equalization_tail_mask,
                                 equalization_weights,
                                 softmax_equalization_loss)
+from .distillation_loss import kl_distillation
 from .focal_loss import SoftmaxFocalLoss, softmax_focal_loss
 from .geometric_mean_loss import (GeometricMeanLoss, class_mean_log_prob,
                                   geometric_mean_loss, reweighted_log_softmax)
 from .ghm_loss import GHMCLoss, ghm_bin_index, ghm_weights
+from .gradual_balanced_loss import GradualBalancedLoss
 from .label_aware_smoothing_loss import (LabelAwareSmoothingLoss,
                                          label_aware_smoothed_targets,
                                          label_aware_smoothing)
@@ -28,5 +35,9 @@ __all__ = [
     'BalancedSoftmaxLoss', 'LabelAwareSmoothingLoss', 'label_aware_smoothing',
     'label_aware_smoothed_targets', 'GeometricMeanLoss',
     'geometric_mean_loss', 'class_mean_log_prob', 'reweighted_log_softmax',
-    'CombinedLoss'
+    'CombinedLoss', 'GradualBalancedLoss', 'kl_distillation',
+    'CategoryGHMLoss', 'accumulate_histogram', 'adaptive_bin_index',
+    'adaptive_edges', 'category_ghm_weights', 'category_histogram',
+    'inter_category_margins', 'margin_logits', 'rebin_histogram',
+    'uniform_edges'
 ]

@@ -159,3 +159,28 @@ def test_missing_values_and_no_table(tmp_path):
         **{'class': '2'})
     assert list(read_csv(
         out_dir / 'test.csv')[2].values()) == ['2', '2', '', '0', '', '']
+
+
+class _TestOnlyRunner(SimpleNamespace):
+    """A runner of tools/test.py: the training loop is still a config."""
+
+    @property
+    def epoch(self):
+        raise AssertionError('runner.epoch builds the training loop')
+
+    iter = epoch
+
+
+def test_test_only_run_does_not_build_the_training_loop(tmp_path):
+    # Building it would load the training set on rank 0 alone, which
+    # breaks a distributed test (tools/slurm_test.sh, tools/dist_test.sh).
+    hook = HOOKS.build(dict(type='PerClassRecallHook', plot_test=False))
+    evaluator = SimpleNamespace(metrics=[evaluated_metric()])
+    runner = _TestOnlyRunner(
+        log_dir=str(tmp_path),
+        _train_loop=dict(type='EpochBasedTrainLoop', max_epochs=2),
+        test_evaluator=evaluator,
+        logger=MMLogger.get_instance('test_per_class_recall_hook'))
+    hook.after_test_epoch(runner, metrics={})
+    record = json.loads((tmp_path / 'per_class' / 'test.json').read_text())
+    assert (record['epoch'], record['iter']) == (0, 0)

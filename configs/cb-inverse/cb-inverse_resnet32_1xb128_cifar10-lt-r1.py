@@ -1,0 +1,3 @@
+# Inverse-frequency weighted softmax CE on CIFAR-10-LT at imbalance factor 1.
+_base_ = './cb-inverse_resnet32_1xb128_cifar10-lt-r100.py'
+train_dataloader = dict(dataset=dict(imbalance_factor=1))

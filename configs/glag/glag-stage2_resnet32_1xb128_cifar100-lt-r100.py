@@ -1,0 +1,65 @@
+# GLAG stage two (Zhang & Xiang, 2022), the Adaptive Feature Generator with
+# head-class distillation, ResNet-32 on CIFAR-100-LT (IF 100). Paper 001: "GLAG
+# (ours)" in Table 2 (IF 100 column). The GraLoss model of glag-
+# stage1_resnet32_1xb128_cifar100-lt-r100.py is loaded, its backbone frozen,
+# and its classifier trained for the paper's 40 generation epochs (cosine, SGD
+# momentum 0.9, weight decay 5e-4; the stage-two learning rate is not given in
+# the paper: the recipe's 0.1 at batch 128) on real batches filled with
+# generated features up to the largest class: tail classes (<= 100 training
+# images, the paper's Medium and Few groups) from the calibrated Gaussian of a
+# training feature and its k=2 nearest richer classes, confidence lambda from
+# 0.6, adapted per class after every validation; head classes from their own
+# statistics; distillation from the stage-one classifier on head classes with
+# the convex weight schedule of stage one. Pass the stage-one checkpoint:
+#   S1=work_dirs/glag-stage1_resnet32_1xb128_cifar100-lt-r100
+#   CFG=configs/glag/glag-stage2_resnet32_1xb128_cifar100-lt-r100.py
+#   tools/train.py $CFG --cfg-options load_from=$S1/epoch_200.pth
+_base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
+
+# Required: the stage-one checkpoint (see above).
+load_from = None
+
+model = dict(
+    head=dict(
+        type='AdaptiveFeatureGeneratorHead',
+        k=2,
+        tail_max_count=100,
+        confidence=0.6,
+        # The paper picks the dispersion from {0.0, 0.1}.
+        alpha=0.0,
+        beta=0.5,
+        # 64-d features, 100 classes: full covariances (1.7 MB).
+        covariance_type='auto',
+        # Generated features fill every class up to the largest one: per
+        # batch sum_c(n_max - n_c) / sum_c n_c generated per real feature, so
+        # real plus generated classes are balanced in expectation (paper: the
+        # gap to the head class size is filled).
+        generated_ratio='balance',
+        kd_weight=1.0,
+        kd_temperature=2.0))
+
+custom_hooks = _base_.custom_hooks + [
+    dict(type='DecoupledStageHook', switch_epoch=0, reinit_head=False),
+    dict(type='ClassFeatureStatsHook'),
+    dict(type='AdaptiveConfidenceHook', step=0.05),
+    dict(
+        type='GradualScheduleHook',
+        targets='AdaptiveFeatureGeneratorHead',
+        attr='kd_weight',
+        form='convex',
+        power=2.0,
+        by_epoch=True),
+]
+
+optim_wrapper = dict(optimizer=dict(weight_decay=5e-4))
+param_scheduler = [
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        end=40,
+        eta_min=0.0,
+        convert_to_iter_based=True),
+]
+# Validation every epoch: the adaptive confidence needs it.
+train_cfg = dict(max_epochs=40, val_interval=1)

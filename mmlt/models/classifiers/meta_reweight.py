@@ -1,0 +1,283 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+r"""The meta-learned sample weights of Jamal et al. (CVPR 2020), as functions.
+
+`Rethinking Class-Balanced Methods for Long-Tailed Visual Recognition from a
+Domain Adaptation Perspective <https://arxiv.org/abs/2003.10780>`_. A
+training sample's weight is the class-balanced weight :math:`w_y` plus a
+conditional term :math:`\epsilon_i`, learned per batch by one meta step
+(Algorithm 1, lines 8-13):
+
+.. math::
+
+    \tilde\theta(\epsilon) &= \theta - \eta \nabla_\theta \frac{1}{|B|}
+        \sum_{i \in B} (w_{y_i} + \epsilon_i) L_i(\theta), \quad
+        \epsilon = 0, \\
+    \epsilon &\leftarrow \epsilon - \tau \nabla_\epsilon \frac{1}{|B_d|}
+        \sum_{j \in B_d} L_j(\tilde\theta(\epsilon)),
+
+with :math:`B_d` a batch of the balanced development set. The L2RW variant
+(Ren et al., ICML 2018) uses no class weights (:math:`w = 0`) and turns the
+same gradient into weights :math:`\max(-\nabla_{\epsilon_i}, 0)` normalised
+to sum to one.
+
+Everything here is pure: the model is reached only through the loss
+closures, so each step can be checked against a manual SGD step and finite
+differences. Under ``torch.distributed`` the parameter gradients are
+averaged over ranks, so that every rank sees the look-ahead and the
+:math:`\epsilon` gradient of one process holding the global batch.
+"""
+from typing import Callable, Dict, List, Optional, Sequence
+
+import torch
+import torch.autograd.forward_ad as fwAD
+import torch.distributed as dist
+
+from mmlt.models.losses.utils import check_choice, check_number
+
+VARIANTS = ('class_balanced', 'l2rw')
+
+Params = Dict[str, torch.Tensor]
+
+
+def world_size() -> int:
+    """The number of ranks, 1 outside ``torch.distributed``."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size()
+    return 1
+
+
+def average_across_ranks(tensors: Sequence[torch.Tensor]
+                         ) -> List[torch.Tensor]:
+    """Average detached tensors over the ranks, in one all-reduce.
+
+    Args:
+        tensors (Sequence[torch.Tensor]): Same shapes on every rank.
+
+    Returns:
+        list[torch.Tensor]: The averages (the tensors themselves, detached,
+        on a single rank).
+    """
+    tensors = [t.detach() for t in tensors]
+    ranks = world_size()
+    if ranks == 1:
+        return tensors
+    flat = torch.cat([t.reshape(-1) for t in tensors])
+    dist.all_reduce(flat)
+    flat /= ranks
+    return [
+        part.view_as(t)
+        for part, t in zip(flat.split([t.numel() for t in tensors]), tensors)
+    ]
+
+
+def sum_across_ranks(value: torch.Tensor) -> torch.Tensor:
+    """The sum of a detached tensor over the ranks."""
+    value = value.detach().clone()
+    if world_size() > 1:
+        dist.all_reduce(value)
+    return value
+
+
+def look_ahead(params: Params, grads: Sequence[torch.Tensor],
+               lr: float) -> Params:
+    r"""One SGD step :math:`\tilde\theta = \theta - \eta g`.
+
+    Plain SGD, without the optimizer's momentum and weight decay: the
+    paper's look-ahead (Algorithm 1, line 10).
+
+    Args:
+        params (dict[str, torch.Tensor]): Parameters :math:`\theta` by name.
+        grads (Sequence[torch.Tensor]): :math:`g`, one per parameter, in
+            ``params``' order.
+        lr (float): The step size :math:`\eta`.
+
+    Returns:
+        dict[str, torch.Tensor]: :math:`\tilde\theta` by name.
+    """
+    return {name: p - lr * g for (name, p), g in zip(params.items(), grads)}
+
+
+def loss_directional_derivative(loss_fn: Callable[[Params], torch.Tensor],
+                                params: Params,
+                                tangents: Sequence[torch.Tensor]
+                                ) -> torch.Tensor:
+    r"""Directional derivatives :math:`\langle \nabla_\theta L_i, v
+    \rangle` of per-sample losses, by forward-mode AD.
+
+    One forward pass with dual parameters (:math:`J v` of the per-sample
+    losses, no graph kept); the reverse-over-reverse alternative (a
+    ``create_graph`` backward, then a backward through it) costs several
+    times more for convolutions.
+
+    Args:
+        loss_fn (Callable): Maps parameters by name to per-sample losses
+            ``(N, )``; called once with dual tensors.
+        params (dict[str, torch.Tensor]): :math:`\theta` by name.
+        tangents (Sequence[torch.Tensor]): :math:`v`, one per parameter, in
+            ``params``' order.
+
+    Returns:
+        torch.Tensor: :math:`(J v)_i`, shape ``(N, )``.
+    """
+    with torch.no_grad(), fwAD.dual_level():
+        duals = {
+            name: fwAD.make_dual(p.detach(), t.to(p))
+            for (name, p), t in zip(params.items(), tangents)
+        }
+        tangent = fwAD.unpack_dual(loss_fn(duals)).tangent
+    if tangent is None:  # the losses do not depend on the parameters
+        tangent = torch.zeros(())
+    return tangent
+
+
+def epsilon_gradient(losses: torch.Tensor,
+                     class_weight: Optional[torch.Tensor],
+                     params: Params,
+                     loss_fn: Callable[[Params], torch.Tensor],
+                     dev_loss_fn: Callable[[Params], torch.Tensor],
+                     lr: float) -> torch.Tensor:
+    r""":math:`\nabla_\epsilon` of the development loss after a look-ahead.
+
+    With :math:`\epsilon = 0` the look-ahead is
+    :math:`\tilde\theta = \theta - \eta g`,
+    :math:`g = \nabla_\theta \frac{1}{|B|}\sum_i w_{y_i} L_i`, and, as
+    :math:`\partial\tilde\theta / \partial\epsilon_i = -\frac{\eta}{|B|}
+    \nabla_\theta L_i(\theta)`,
+
+    .. math:: \nabla_{\epsilon_i} L_D(\tilde\theta) = -\frac{\eta}{|B|}
+        \langle \nabla_\theta L_i(\theta), \nabla L_D(\tilde\theta)
+        \rangle,
+
+    the exact gradient of Algorithm 1, line 13, computed as a backward for
+    :math:`g` (the graph of ``losses`` is kept for the real update), a
+    forward/backward of the development batch at :math:`\tilde\theta`,
+    and one forward-mode pass for the products
+    (:func:`loss_directional_derivative`). Under ``torch.distributed``
+    :math:`g` and :math:`\nabla L_D` are averaged over ranks and
+    :math:`|B|` is the global batch (the ranks' equal batches together).
+
+    Args:
+        losses (torch.Tensor): Per-sample training losses
+            :math:`L_i(\theta)`, shape ``(N, )``, with their graph.
+        class_weight (torch.Tensor, optional): :math:`w_{y_i}` of every
+            sample, shape ``(N, )``; None for no class weights (L2RW: the
+            look-ahead loss :math:`\sum_i \epsilon_i L_i` is 0 at
+            :math:`\epsilon = 0`, so :math:`\tilde\theta = \theta`).
+        params (dict[str, torch.Tensor]): The trainable parameters
+            :math:`\theta` by name.
+        loss_fn (Callable): Maps parameters by name to the per-sample
+            training losses (the computation of ``losses``, re-run with
+            dual tensors).
+        dev_loss_fn (Callable): Maps parameters by name to the mean loss of
+            this rank's development batch.
+        lr (float): The look-ahead step size :math:`\eta`.
+
+    Returns:
+        torch.Tensor: :math:`\nabla_\epsilon`, shape ``(N, )``, detached.
+    """
+    names = list(params)
+    if class_weight is None:
+        lookahead = {n: params[n].detach() for n in names}
+    else:
+        grads = torch.autograd.grad((class_weight.detach() * losses).mean(),
+                                    [params[n] for n in names],
+                                    retain_graph=True,
+                                    allow_unused=True)
+        grads = average_across_ranks([
+            torch.zeros_like(params[n]) if g is None else g
+            for n, g in zip(names, grads)
+        ])
+        lookahead = look_ahead({n: params[n].detach()
+                                for n in names}, grads, lr)
+    lookahead = {n: p.requires_grad_() for n, p in lookahead.items()}
+    dev_grads = torch.autograd.grad(
+        dev_loss_fn(lookahead), [lookahead[n] for n in names],
+        allow_unused=True)
+    dev_grads = average_across_ranks([
+        torch.zeros_like(lookahead[n]) if g is None else g
+        for n, g in zip(names, dev_grads)
+    ])
+    products = loss_directional_derivative(loss_fn, params, dev_grads)
+    batch = losses.numel() * world_size()
+    return (-lr / batch * products).expand_as(losses).detach()
+
+
+def meta_sample_weights(eps_grad: torch.Tensor,
+                        class_weight: torch.Tensor,
+                        meta_lr: float,
+                        variant: str = 'class_balanced') -> torch.Tensor:
+    r"""The sample weights of the real update from :math:`\nabla_\epsilon`.
+
+    - ``'class_balanced'`` (Jamal et al.): :math:`w_{y_i} + \epsilon_i` with
+      :math:`\epsilon_i = -\tau \nabla_{\epsilon_i}` (one step from 0; not
+      clipped, not normalised). :math:`\tau = 0` gives the class-balanced
+      weights.
+    - ``'l2rw'`` (Ren et al.): :math:`\max(-\nabla_{\epsilon_i}, 0)`
+      normalised to sum to one over the (global) batch, all zeros if every
+      entry is clipped; returned times the global batch size, since the
+      caller averages over the batch. ``class_weight`` and ``meta_lr`` are
+      unused.
+
+    Args:
+        eps_grad (torch.Tensor): :math:`\nabla_\epsilon`, shape ``(N, )``.
+        class_weight (torch.Tensor): :math:`w_{y_i}`, shape ``(N, )``.
+        meta_lr (float): :math:`\tau \ge 0`.
+        variant (str): ``'class_balanced'`` or ``'l2rw'``.
+            Defaults to ``'class_balanced'``.
+
+    Returns:
+        torch.Tensor: The weights, shape ``(N, )``, detached.
+    """
+    owner = 'meta_sample_weights'
+    check_choice(owner, 'variant', variant, VARIANTS)
+    meta_lr = check_number(owner, 'meta_lr', meta_lr, 0)
+    eps_grad = eps_grad.detach()
+    if variant == 'class_balanced':
+        return class_weight.detach() - meta_lr * eps_grad
+    clipped = (-eps_grad).clamp(min=0)
+    total = sum_across_ranks(clipped.sum())
+    count = sum_across_ranks(
+        torch.tensor(float(clipped.numel()), device=clipped.device))
+    if total <= 0:
+        return torch.zeros_like(clipped)
+    return clipped * (count.to(clipped) / total)
+
+
+def meta_reweighted_loss(losses: torch.Tensor,
+                         class_weight: torch.Tensor,
+                         params: Params,
+                         loss_fn: Callable[[Params], torch.Tensor],
+                         dev_loss_fn: Callable[[Params], torch.Tensor],
+                         lr: float,
+                         meta_lr: float,
+                         variant: str = 'class_balanced',
+                         eps_grad: Optional[torch.Tensor] = None) -> dict:
+    r"""The loss of the real update (Algorithm 1, lines 8-14).
+
+    Args:
+        losses (torch.Tensor): Per-sample losses :math:`L_i(\theta)`,
+            shape ``(N, )``.
+        class_weight (torch.Tensor): :math:`w_{y_i}`, shape ``(N, )``.
+        params (dict[str, torch.Tensor]): Trainable parameters by name.
+        loss_fn (Callable): Parameters by name -> per-sample training
+            losses (the computation of ``losses``).
+        dev_loss_fn (Callable): Parameters by name -> development loss.
+        lr (float): The look-ahead step size :math:`\eta`.
+        meta_lr (float): :math:`\tau`.
+        variant (str): ``'class_balanced'`` or ``'l2rw'``.
+            Defaults to ``'class_balanced'``.
+        eps_grad (torch.Tensor, optional): A precomputed
+            :math:`\nabla_\epsilon`. Defaults to None (computed here).
+
+    Returns:
+        dict: ``loss`` (:math:`\frac{1}{|B|}\sum_i v_i L_i` with the
+        detached weights :math:`v`), ``weight`` (:math:`v`) and ``eps_grad``.
+    """
+    if eps_grad is None:
+        # L2RW's look-ahead has no class weights: the loss is sum eps_i L_i.
+        inner_weight = class_weight if variant == 'class_balanced' else None
+        eps_grad = epsilon_gradient(losses, inner_weight, params, loss_fn,
+                                    dev_loss_fn, lr)
+    weight = meta_sample_weights(eps_grad, class_weight, meta_lr, variant)
+    return dict(
+        loss=(weight * losses).mean(), weight=weight, eps_grad=eps_grad)

@@ -1,0 +1,533 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+r"""Feature statistics and distribution calibration of GLAG's stage two.
+
+`Long-Tailed Classification with Gradual Balanced Loss and Adaptive Feature
+Generation <https://arxiv.org/abs/2203.00452>`_ (Zhang & Xiang, 2022), the
+Adaptive Feature Generator (AFG), works on the frozen stage-one features:
+
+1. Tukey's ladder of powers :math:`\tilde x = x^\beta` (:math:`\log x` for
+   :math:`\beta = 0`) makes the skewed, non-negative (post-ReLU) features
+   closer to Gaussian (:func:`tukey_transform`).
+2. Per class c, the mean :math:`\mu_c` and covariance :math:`\Sigma_c` of
+   the transformed training features (:func:`class_moments`, summable over
+   ranks, then :func:`finalize_class_stats`).
+3. For a tail-class feature :math:`\tilde x`, the support set
+   :math:`S_N` is the k classes with *more* training samples whose means are
+   nearest to :math:`\tilde x` (:func:`support_set`).
+4. Its calibrated Gaussian (:func:`calibrated_distribution`), with the
+   class-wise confidence :math:`\lambda_c \in [0, 1]` in the knowledge of
+   the head classes and the optional dispersion :math:`\alpha \ge 0`:
+
+   .. math::
+
+       \mu' = \lambda_c \sum_{i \in S_N} w_i \mu_i
+              + (1 - \lambda_c) \tilde x, \qquad
+       \Sigma' = \lambda_c \sum_{i \in S_N} w_i \Sigma_i + \alpha I,
+
+   with support weights :math:`w_i \propto n_i / d_i` (``'count_distance'``:
+   more from classes with more samples and closer to the feature, the
+   paper's stated intent) or :math:`w_i = 1/k` (``'uniform'``, the
+   distribution calibration of Yang et al., ICLR 2021). The equations of
+   the paper copy in this project are not legible; this is the form its text
+   describes, :math:`\lambda_c = 1` trusting the head classes fully and
+   :math:`\lambda_c = 0` keeping the sample (plus the dispersion).
+5. Head classes are sampled from their own :math:`N(\mu_c, \Sigma_c)`.
+
+**Covariance storage.** Every covariance is kept as a factor:
+:math:`\Sigma_c = R_c R_c^\top + \mathrm{diag}(D_c)`. Memory for C classes
+and d-dimensional features (float32, 4 bytes per number), see
+:func:`covariance_memory_bytes`:
+
+- ``'full'``: :math:`R_c` the (jittered) Cholesky factor, C·d² numbers
+  (ResNet-32, 100 classes × 64²: 1.6 MB; ResNet-50, 1,000 × 2048²: 16.8 GB;
+  iNaturalist 2018, 8,142 × 2048²: 137 GB);
+- ``'lowrank'``: :math:`R_c` a rank-r Nyström factor from a one-pass sketch
+  :math:`\Sigma_c \Omega` (Ω a fixed d×r Gaussian matrix) and :math:`D_c`
+  the remaining variance, so the variances stay exact; C·d·r numbers
+  (8,142 × 2048 × 32 at r = 32: 2.1 GB);
+- ``'diagonal'``: only :math:`D_c`, C·d numbers (8,142 × 2048: 67 MB).
+
+Besides, every option keeps the means and variances (2·C·d numbers); the
+statistics pass sums in float64 (twice the size).
+
+``'auto'`` (:func:`choose_covariance_type`) picks the first of full,
+low-rank, diagonal that fits a memory budget.
+
+**Sampling** is reparameterised and never inverts anything: a sum of
+independent Gaussians has the sum of their covariances, so
+:math:`\mu' + \sum_i \sqrt{\lambda w_i}(R_i \epsilon_i +
+\sqrt{D_i} \odot \eta_i) + \sqrt{\alpha}\,\xi` with standard normal
+:math:`\epsilon, \eta, \xi` has exactly the calibrated covariance, from the
+per-class factors alone (no d×d Cholesky per generated feature).
+
+**Singular covariances** (a class with fewer samples than dimensions, or
+with one sample) are regularised in :func:`cholesky_with_jitter`: a
+multiple of the mean variance is added to the diagonal, growing tenfold
+until the factorisation succeeds; if it never does, the factor of the
+eigenvalue-clipped matrix is used. Factors are therefore always finite.
+"""
+import math
+from typing import Dict, Optional, Tuple
+
+import torch
+
+#: The covariance storage options (besides ``'auto'``).
+COVARIANCE_TYPES = ('full', 'lowrank', 'diagonal')
+#: How the support classes of a tail feature are weighted.
+SUPPORT_WEIGHTINGS = ('count_distance', 'uniform')
+
+
+def _check_beta(owner: str, beta: float) -> float:
+    if isinstance(beta, bool) or not isinstance(beta, (int, float)) \
+            or not math.isfinite(beta) or beta < 0:
+        raise ValueError(f'{owner}: the Tukey power `beta` must be a finite '
+                         f'number >= 0 (0 means log), got {beta!r}.')
+    return float(beta)
+
+
+def tukey_transform(x: torch.Tensor,
+                    beta: float = 0.5,
+                    eps: float = 1e-6) -> torch.Tensor:
+    r"""Tukey's ladder of powers, :math:`x^\beta` or :math:`\log x`.
+
+    Args:
+        x (torch.Tensor): Features, non-negative (post-ReLU) for
+            ``beta=0``. For ``beta > 0`` a negative entry maps to
+            :math:`-|x|^\beta` (the odd extension keeps the map monotone and
+            invertible).
+        beta (float): The power; 0 means :math:`\log(x + \epsilon)`.
+            Defaults to 0.5.
+        eps (float): Offset of the log, so zero features stay finite.
+            Defaults to 1e-6.
+
+    Returns:
+        torch.Tensor: The transformed features, same shape and dtype.
+    """
+    beta = _check_beta('tukey_transform', beta)
+    if beta == 0:
+        if (x < 0).any():
+            raise ValueError('tukey_transform: beta=0 (log) needs '
+                             'non-negative features; use beta > 0 for '
+                             'features that can be negative.')
+        return torch.log(x + eps)
+    return torch.sign(x) * x.abs().pow(beta)
+
+
+def inverse_tukey_transform(y: torch.Tensor,
+                            beta: float = 0.5,
+                            eps: float = 1e-6) -> torch.Tensor:
+    """The inverse of :func:`tukey_transform` with the same arguments.
+
+    Args:
+        y (torch.Tensor): Transformed features.
+        beta (float): The power. Defaults to 0.5.
+        eps (float): The log offset. Defaults to 1e-6.
+
+    Returns:
+        torch.Tensor: Features in the original space.
+    """
+    beta = _check_beta('inverse_tukey_transform', beta)
+    if beta == 0:
+        return torch.exp(y) - eps
+    return torch.sign(y) * y.abs().pow(1.0 / beta)
+
+
+def covariance_memory_bytes(num_classes: int,
+                            dim: int,
+                            covariance_type: str,
+                            rank: int = 64,
+                            bytes_per_number: int = 4) -> int:
+    """Memory of the per-class statistics (means, variances, factors).
+
+    Args:
+        num_classes (int): C.
+        dim (int): d, the feature dimension.
+        covariance_type (str): ``'full'`` (C·d² for the factors),
+            ``'lowrank'`` (C·d·r) or ``'diagonal'`` (none).
+        rank (int): r of ``'lowrank'``. Defaults to 64.
+        bytes_per_number (int): 4 for float32. Defaults to 4.
+
+    Returns:
+        int: Bytes, the means and variances (2·C·d) included.
+    """
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(f'covariance_memory_bytes: covariance_type must be '
+                         f'one of {COVARIANCE_TYPES}, got '
+                         f'{covariance_type!r}.')
+    factor = dict(full=dim, lowrank=rank, diagonal=0)[covariance_type]
+    return num_classes * dim * (factor + 2) * bytes_per_number
+
+
+def choose_covariance_type(num_classes: int,
+                           dim: int,
+                           rank: int = 64,
+                           memory_limit_bytes: float = 2 * 1024**3) -> str:
+    """The first of full, low-rank, diagonal whose statistics fit a budget.
+
+    Args:
+        num_classes (int): C.
+        dim (int): d.
+        rank (int): r of the low-rank option. Defaults to 64.
+        memory_limit_bytes (float): The budget. Defaults to 2 GiB.
+
+    Returns:
+        str: ``'full'``, ``'lowrank'`` or ``'diagonal'``.
+    """
+    for covariance_type in COVARIANCE_TYPES:
+        if covariance_type == 'lowrank' and rank >= dim:
+            continue  # as big as full and less exact
+        if covariance_memory_bytes(num_classes, dim, covariance_type,
+                                   rank) <= memory_limit_bytes:
+            return covariance_type
+    return 'diagonal'
+
+
+def class_moments(features: torch.Tensor,
+                  labels: torch.Tensor,
+                  num_classes: int,
+                  covariance_type: str = 'full',
+                  sketch: Optional[torch.Tensor] = None,
+                  out: Optional[Dict[str, torch.Tensor]] = None
+                  ) -> Dict[str, torch.Tensor]:
+    """Per-class sums of a batch; add them over batches and ranks.
+
+    Args:
+        features (torch.Tensor): ``(N, d)`` (already Tukey-transformed).
+        labels (torch.Tensor): ``(N, )`` class indices.
+        num_classes (int): C.
+        covariance_type (str): Which second moments to sum: ``'full'`` the
+            outer products ``(C, d, d)``, ``'lowrank'`` the sketched ones
+            :math:`\\sum x (x^\\top \\Omega)` ``(C, d, r)``; all types sum
+            the squares ``(C, d)``. Defaults to ``'full'``.
+        sketch (torch.Tensor, optional): Ω ``(d, r)``, for ``'lowrank'``.
+        out (dict, optional): Sums of earlier batches to add this batch to,
+            in place (no second C·d² tensor per batch). Defaults to None.
+
+    Returns:
+        dict: ``count`` (C, ), ``sum`` (C, d), ``sq`` (C, d) and ``outer``
+        (``'full'``) or ``sketched`` (``'lowrank'``), in float64 so that
+        sums over a large training set keep their precision.
+    """
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(f'class_moments: covariance_type must be one of '
+                         f'{COVARIANCE_TYPES}, got {covariance_type!r}.')
+    if covariance_type == 'lowrank' and sketch is None:
+        raise ValueError('class_moments: covariance_type="lowrank" needs '
+                         'the sketch matrix Omega (d, r).')
+    x = features.detach().to(torch.float64)
+    labels = labels.long().to(x.device)
+    if out is None:
+        num, dim = num_classes, x.size(1)
+        out = dict(
+            count=x.new_zeros(num),
+            sum=x.new_zeros(num, dim),
+            sq=x.new_zeros(num, dim))
+        if covariance_type == 'full':
+            out['outer'] = x.new_zeros(num, dim, dim)
+        elif covariance_type == 'lowrank':
+            out['sketched'] = x.new_zeros(num, dim, sketch.size(1))
+    # index_add_: per-sample terms added into their class's row.
+    out['count'].index_add_(0, labels, torch.ones_like(labels, dtype=x.dtype))
+    out['sum'].index_add_(0, labels, x)
+    out['sq'].index_add_(0, labels, x * x)
+    if covariance_type == 'full':
+        out['outer'].index_add_(0, labels, x[:, :, None] * x[:, None, :])
+    elif covariance_type == 'lowrank':
+        out['sketched'].index_add_(
+            0, labels, x[:, :, None] * (x @ sketch.to(x))[:, None, :])
+    return out
+
+
+def cholesky_with_jitter(cov: torch.Tensor,
+                         jitter: float = 1e-6,
+                         max_tries: int = 8) -> torch.Tensor:
+    """A lower Cholesky factor of a (batch of) PSD matrix, regularised.
+
+    Adds ``jitter * mean(diag)`` (at least ``jitter``) to the diagonal of
+    the matrices that fail, ten times more at each try; matrices still
+    failing after ``max_tries`` get the factor ``V sqrt(max(Λ, 0))`` of their
+    eigen-decomposition, which exists for any symmetric matrix.
+
+    Args:
+        cov (torch.Tensor): ``(..., d, d)`` symmetric matrices.
+        jitter (float): Relative initial jitter. Defaults to 1e-6.
+        max_tries (int): Jitter escalations. Defaults to 8.
+
+    Returns:
+        torch.Tensor: ``L`` with ``L L^T ≈ cov``, finite.
+    """
+    cov = 0.5 * (cov + cov.transpose(-1, -2))
+    factor, info = torch.linalg.cholesky_ex(cov)
+    if not bool((info != 0).any()):
+        return factor
+    dim = cov.size(-1)
+    eye = torch.eye(dim, dtype=cov.dtype, device=cov.device)
+    scale = cov.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(1.0)
+    for attempt in range(max_tries):
+        bad = info != 0
+        if not bool(bad.any()):
+            return factor
+        amount = (jitter * 10**attempt * scale[bad])[..., None, None]
+        retry, retry_info = torch.linalg.cholesky_ex(cov[bad] + amount * eye)
+        factor[bad] = retry
+        info = info.clone()
+        info[bad] = retry_info
+    bad = info != 0
+    if bool(bad.any()):
+        values, vectors = torch.linalg.eigh(cov[bad])
+        factor[bad] = vectors * values.clamp_min(0).sqrt()[..., None, :]
+    return factor
+
+
+def finalize_class_stats(moments: Dict[str, torch.Tensor],
+                         covariance_type: str,
+                         sketch: Optional[torch.Tensor] = None,
+                         jitter: float = 1e-6
+                         ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Means and covariance factors from summed :func:`class_moments`.
+
+    The covariance is the unbiased one (divided by :math:`n_c - 1`; zero for
+    a class with a single sample).
+
+    Args:
+        moments (dict): Summed over the training set (and ranks).
+        covariance_type (str): ``'full'``, ``'lowrank'`` or ``'diagonal'``.
+        sketch (torch.Tensor, optional): The Ω of ``'lowrank'``.
+        jitter (float): See :func:`cholesky_with_jitter`. Defaults to 1e-6.
+
+    Returns:
+        tuple[torch.Tensor]: ``mean`` (C, d), ``root`` (C, d, r) with r = d
+        (full), the rank (low-rank) or 0 (diagonal), and ``diag`` (C, d),
+        such that :math:`\\Sigma_c = R_c R_c^\\top + \\mathrm{diag}(D_c)`; all
+        float64. Classes without samples get zeros.
+    """
+    count = moments['count']
+    n = count.clamp_min(1)[:, None]
+    mean = moments['sum'] / n
+    # Unbiased: n / (n - 1) times the population moment; 0 for n <= 1.
+    scale = torch.where(count > 1, count / (count - 1).clamp_min(1),
+                        torch.zeros_like(count))
+    var = ((moments['sq'] / n - mean * mean) * scale[:, None]).clamp_min(0)
+    num_classes, dim = mean.shape
+    if covariance_type == 'diagonal':
+        return mean, mean.new_zeros(num_classes, dim, 0), var
+    if covariance_type == 'full':
+        cov = (moments['outer'] / n[..., None] -
+               mean[:, :, None] * mean[:, None, :]) * scale[:, None, None]
+        return mean, cholesky_with_jitter(cov, jitter), torch.zeros_like(var)
+    if covariance_type != 'lowrank':
+        raise ValueError(f'finalize_class_stats: covariance_type must be one '
+                         f'of {COVARIANCE_TYPES}, got {covariance_type!r}.')
+    omega = sketch.to(mean)
+    # Y = Σ Ω, linear in the sums: (E[x x^T] - μ μ^T) Ω.
+    y = (moments['sketched'] / n[..., None] -
+         mean[:, :, None] * (mean @ omega)[:, None, :]) * scale[:, None, None]
+    core = omega.t()[None] @ y  # Ω^T Σ Ω, (C, r, r), PSD
+    core = 0.5 * (core + core.transpose(-1, -2))
+    values, vectors = torch.linalg.eigh(core)
+    # Nyström: Σ ≈ Y core^+ Y^T = F F^T with F = Y V Λ^{-1/2} (Λ > tol).
+    tol = values.amax(-1, keepdim=True).clamp_min(0) * 1e-10
+    keep = values > tol
+    inv_sqrt = torch.where(keep, values.clamp_min(1e-300).rsqrt(),
+                           torch.zeros_like(values))
+    root = (y @ vectors) * inv_sqrt[:, None, :]
+    # The residual variance keeps diag(Σ) exact; F F^T <= Σ, so it is >= 0.
+    diag = (var - (root * root).sum(-1)).clamp_min(0)
+    return mean, root, diag
+
+
+def support_set(features: torch.Tensor, labels: torch.Tensor,
+                means: torch.Tensor, counts: torch.Tensor,
+                k: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The k nearest classes with more training samples, per feature.
+
+    Args:
+        features (torch.Tensor): Transformed tail features ``(M, d)``.
+        labels (torch.Tensor): Their classes ``(M, )``.
+        means (torch.Tensor): Class means ``(C, d)``.
+        counts (torch.Tensor): Training counts ``(C, )``.
+        k (int): The support size (the paper uses 2 or 3).
+
+    Returns:
+        tuple[torch.Tensor]: Indices ``(M, k)`` and Euclidean distances
+        ``(M, k)`` of the support classes, nearest first.
+    """
+    check_support_size(counts, labels.unique(), k)
+    dist = torch.cdist(features.to(means), means)
+    richer = counts[None, :] > counts[labels][:, None]
+    dist_masked = dist.masked_fill(~richer, float('inf'))
+    value, index = dist_masked.topk(k, dim=1, largest=False)
+    return index, value
+
+
+def check_support_size(counts: torch.Tensor, classes: torch.Tensor,
+                       k: int) -> None:
+    """Raise if a class has fewer than k classes with more samples.
+
+    The head-most classes are the ones concerned (the largest class has no
+    richer class at all); they must be head classes, which are sampled from
+    their own statistics and need no support set.
+
+    Args:
+        counts (torch.Tensor): Training counts ``(C, )``.
+        classes (torch.Tensor): The classes that need a support set.
+        k (int): The support size.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f'support_set: k must be an int >= 1, got {k!r}.')
+    counts = torch.as_tensor(counts)
+    for c in torch.as_tensor(classes).tolist():
+        richer = int((counts > counts[c]).sum())
+        if richer < k:
+            raise ValueError(
+                f'support_set: class {c} ({int(counts[c])} samples) has only '
+                f'{richer} classes with more training samples, fewer than '
+                f'k={k}; lower k or count it as a head class (raise '
+                f'`tail_max_count` of AdaptiveFeatureGeneratorHead).')
+
+
+def support_weights(distances: torch.Tensor,
+                    support_counts: torch.Tensor,
+                    weighting: str = 'count_distance',
+                    eps: float = 1e-6) -> torch.Tensor:
+    """The weights :math:`w_i` of the support classes, summing to 1.
+
+    Args:
+        distances (torch.Tensor): ``(M, k)`` feature-to-mean distances.
+        support_counts (torch.Tensor): ``(M, k)`` their training counts.
+        weighting (str): ``'count_distance'`` (:math:`w_i \\propto n_i /
+            (d_i + \\epsilon)`) or ``'uniform'`` (1/k). Defaults to
+            ``'count_distance'``.
+        eps (float): Keeps a zero distance finite. Defaults to 1e-6.
+
+    Returns:
+        torch.Tensor: ``(M, k)`` weights.
+    """
+    if weighting == 'uniform':
+        return torch.full_like(distances, 1.0 / distances.size(1))
+    if weighting != 'count_distance':
+        raise ValueError(f'support_weights: weighting must be one of '
+                         f'{SUPPORT_WEIGHTINGS}, got {weighting!r}.')
+    raw = support_counts.to(distances) / (distances + eps)
+    return raw / raw.sum(1, keepdim=True)
+
+
+def check_confidence(owner: str, confidence) -> torch.Tensor:
+    """Raise unless every confidence λ is a finite number in [0, 1]."""
+    value = torch.as_tensor(confidence, dtype=torch.float64)
+    if not bool(torch.isfinite(value).all()) or bool(
+        (value < 0).any()) or bool((value > 1).any()):
+        raise ValueError(f'{owner}: the confidence lambda must lie in '
+                         f'[0, 1], got {value.tolist()}.')
+    return value
+
+
+def calibrated_distribution(feature: torch.Tensor,
+                            support_means: torch.Tensor,
+                            support_covs: torch.Tensor,
+                            weights: torch.Tensor,
+                            confidence: float,
+                            alpha: float = 0.0
+                            ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The calibrated Gaussian of one tail feature, explicitly.
+
+    The reference form of what :func:`sample_calibrated` draws from.
+
+    Args:
+        feature (torch.Tensor): The transformed tail feature ``(d, )``.
+        support_means (torch.Tensor): ``(k, d)``.
+        support_covs (torch.Tensor): ``(k, d, d)``.
+        weights (torch.Tensor): ``(k, )`` support weights.
+        confidence (float): λ in [0, 1].
+        alpha (float): Dispersion α >= 0. Defaults to 0.
+
+    Returns:
+        tuple[torch.Tensor]: Mean ``(d, )`` and covariance ``(d, d)``.
+    """
+    lam = float(check_confidence('calibrated_distribution', confidence))
+    if not (math.isfinite(alpha) and alpha >= 0):
+        raise ValueError(f'calibrated_distribution: alpha must be >= 0, got '
+                         f'{alpha!r}.')
+    mean = lam * (weights[:, None] * support_means).sum(0) + (1 -
+                                                              lam) * feature
+    cov = lam * (weights[:, None, None] * support_covs).sum(0)
+    cov = cov + alpha * torch.eye(cov.size(-1), dtype=cov.dtype,
+                                  device=cov.device)
+    return mean, cov
+
+
+def _gaussian_noise(roots: torch.Tensor, diag: torch.Tensor,
+                    generator: Optional[torch.Generator]) -> torch.Tensor:
+    """Draws with covariance ``R R^T + diag(D)`` for batched R, D."""
+    eps = torch.randn(
+        roots.shape[:-2] + (roots.size(-1), ),
+        generator=generator,
+        dtype=roots.dtype,
+        device=roots.device)
+    eta = torch.randn(
+        diag.shape, generator=generator, dtype=diag.dtype, device=diag.device)
+    return (roots @ eps[..., None])[..., 0] + diag.sqrt() * eta
+
+
+def sample_class_gaussian(labels: torch.Tensor,
+                          means: torch.Tensor,
+                          roots: torch.Tensor,
+                          diag: torch.Tensor,
+                          generator: Optional[torch.Generator] = None
+                          ) -> torch.Tensor:
+    """Draw one feature of each label from its class's own Gaussian.
+
+    Args:
+        labels (torch.Tensor): ``(G, )`` classes.
+        means, roots, diag (torch.Tensor): From :func:`finalize_class_stats`.
+        generator (torch.Generator, optional): Random generator.
+
+    Returns:
+        torch.Tensor: ``(G, d)`` transformed features.
+    """
+    return means[labels] + _gaussian_noise(roots[labels], diag[labels],
+                                           generator)
+
+
+def sample_calibrated(anchors: torch.Tensor,
+                      support_index: torch.Tensor,
+                      weights: torch.Tensor,
+                      confidence: torch.Tensor,
+                      means: torch.Tensor,
+                      roots: torch.Tensor,
+                      diag: torch.Tensor,
+                      alpha: float = 0.0,
+                      generator: Optional[torch.Generator] = None
+                      ) -> torch.Tensor:
+    """Draw one feature from the calibrated Gaussian of each anchor.
+
+    Exact reparameterisation of :func:`calibrated_distribution`: the mean
+    plus independent draws of :math:`N(0, \\lambda w_i \\Sigma_i)` per support
+    class and of :math:`N(0, \\alpha I)`.
+
+    Args:
+        anchors (torch.Tensor): Transformed tail features ``(G, d)``.
+        support_index (torch.Tensor): ``(G, k)`` from :func:`support_set`.
+        weights (torch.Tensor): ``(G, k)`` from :func:`support_weights`.
+        confidence (torch.Tensor): ``(G, )`` λ of each anchor's class.
+        means, roots, diag (torch.Tensor): From :func:`finalize_class_stats`.
+        alpha (float): Dispersion α >= 0. Defaults to 0.
+        generator (torch.Generator, optional): Random generator.
+
+    Returns:
+        torch.Tensor: ``(G, d)`` transformed features.
+    """
+    lam = confidence.to(means)[:, None]
+    support_mean = (weights.to(means)[..., None] * means[support_index]).sum(1)
+    mean = lam * support_mean + (1 - lam) * anchors.to(means)
+    noise = _gaussian_noise(roots[support_index], diag[support_index],
+                            generator)  # (G, k, d)
+    scale = (lam * weights.to(means)).clamp_min(0).sqrt()[..., None]
+    sample = mean + (scale * noise).sum(1)
+    if alpha > 0:
+        sample = sample + math.sqrt(alpha) * torch.randn(
+            sample.shape,
+            generator=generator,
+            dtype=sample.dtype,
+            device=sample.device)
+    return sample

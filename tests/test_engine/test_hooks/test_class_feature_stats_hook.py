@@ -1,0 +1,126 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+from types import SimpleNamespace
+from unittest import mock
+
+import torch
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+import mmlt  # noqa: F401
+from dist_utils import run_distributed
+from mmlt.engine.hooks import ClassFeatureStatsHook
+from mmlt.engine.hooks.class_feature_stats_hook import (all_reduce_moments,
+                                                        gather_anchors)
+
+COUNTS = [12, 8, 6, 4]
+
+
+def _model():
+    torch.manual_seed(0)
+    return MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(
+                type='CifarResNet', depth=8, in_channels=1,
+                base_channels=8),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(
+                type='AdaptiveFeatureGeneratorHead',
+                num_classes=4,
+                in_channels=32,
+                k=1,
+                tail_max_count=8,
+                class_counts=COUNTS,
+                covariance_type='full',
+                max_anchors_per_class=3)))
+
+
+def _batches(labels, seed=0, batch=5):
+    gen = torch.Generator().manual_seed(seed)
+    images = torch.rand(len(labels), 1, 12, 12, generator=gen) * 255
+    out = []
+    for i in range(0, len(labels), batch):
+        out.append(
+            dict(
+                inputs=list(images[i:i + batch]),
+                data_samples=[
+                    DataSample().set_gt_label(int(c))
+                    for c in labels[i:i + batch]
+                ]))
+    return out
+
+
+LABELS = torch.repeat_interleave(torch.arange(4), torch.tensor(COUNTS))[
+    torch.randperm(30, generator=torch.Generator().manual_seed(1))]
+
+
+def _runner(model, loader):
+    return SimpleNamespace(
+        model=model, train_dataloader=loader, logger=mock.MagicMock())
+
+
+def test_collect_matches_direct_statistics_and_is_skipped_when_loaded():
+    model = _model()
+    loader = _batches(LABELS)
+    ClassFeatureStatsHook().before_train(_runner(model, loader))
+    head = model.head
+    assert head.stats_ready and bool(head.teacher_ready)
+    assert torch.equal(head.teacher_weight, head.fc.weight)
+    assert model.training  # restored
+    # Direct: all features at once, transformed, mean and covariance.
+    model.eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(
+            dict(
+                inputs=[x for b in loader for x in b['inputs']],
+                data_samples=None), False)
+        feats = head.transform(
+            head.pre_logits(model.extract_feat(data['inputs']))).double()
+    for c in range(4):
+        rows = feats[LABELS == c]
+        assert torch.allclose(head.feature_mean[c].double(), rows.mean(0),
+                              atol=1e-5)
+        cov = head.feature_root[c].double() @ head.feature_root[c].T.double()
+        assert torch.allclose(cov, torch.cov(rows.T), atol=1e-4)
+    # Tail classes (counts <= 8 with a richer class): 1, 2, 3, 3 anchors.
+    assert head.anchor_count.tolist() == [0, 3, 3, 3]
+    assert torch.allclose(head.anchors[3, :3].double(),
+                          feats[LABELS == 3][:3], atol=1e-5)
+    # Stats present (resume): no second pass over the data.
+    before = head.feature_mean.clone()
+    ClassFeatureStatsHook().before_train(_runner(model, loader[:1]))
+    assert torch.equal(head.feature_mean, before)
+
+
+def _sharded_stats(rank, world_size):
+    head = _model().head
+    gen = torch.Generator().manual_seed(3)
+    feats = torch.rand(30, 32, generator=gen)
+    # Rank r sees every world_size-th sample (as a DistributedSampler).
+    idx = torch.arange(rank, 30, world_size)
+    moments = head.batch_moments(feats[idx], LABELS[idx])
+    all_reduce_moments(moments)
+    anchors = torch.zeros_like(head.anchors)
+    count = torch.zeros_like(head.anchor_count)
+    for c in (1, 2, 3):
+        rows = head.transform(feats[idx][LABELS[idx] == c])[:3]
+        anchors[c, :len(rows)] = rows
+        count[c] = len(rows)
+    anchors, count = gather_anchors(anchors, count)
+    head.set_feature_stats(moments, anchors, count)
+    return {
+        k: getattr(head, k).clone()
+        for k in ('feature_count', 'feature_mean', 'feature_root',
+                  'anchor_count')
+    }
+
+
+def test_two_ranks_give_the_one_rank_statistics():
+    two = run_distributed(_sharded_stats, 2)
+    # One rank, in this process (no process group: the reductions are
+    # no-ops).
+    one = _sharded_stats(0, 1)
+    for key in ('feature_count', 'feature_mean', 'feature_root'):
+        assert torch.equal(two[0][key], two[1][key]), key
+        assert torch.allclose(two[0][key], one[key], atol=1e-5), key
+    assert torch.equal(two[0]['anchor_count'], one['anchor_count'])

@@ -1,0 +1,203 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+"""GLAG's AFG formulas against independent numpy computations."""
+import numpy as np
+import pytest
+import torch
+
+from mmlt.models.utils.feature_calibration import (
+    calibrated_distribution, check_confidence, choose_covariance_type,
+    cholesky_with_jitter, class_moments, covariance_memory_bytes,
+    finalize_class_stats, inverse_tukey_transform, sample_calibrated,
+    sample_class_gaussian, support_set, support_weights, tukey_transform)
+
+
+def _features(seed=0, n=40, d=4, num_classes=3):
+    rng = np.random.default_rng(seed)
+    x = rng.gamma(2.0, 1.0, size=(n, d))  # skewed, non-negative
+    y = np.concatenate([np.arange(num_classes), rng.integers(0, 2, n - 3)])
+    return x, y
+
+
+def test_tukey_transform_matches_numpy_and_inverts():
+    x, _ = _features()
+    t = torch.from_numpy(x)
+    np.testing.assert_allclose(tukey_transform(t, 0.5).numpy(), np.sqrt(x))
+    np.testing.assert_allclose(
+        tukey_transform(t, 0.0).numpy(), np.log(x + 1e-6))
+    for beta in (0.0, 0.5, 2.0):
+        back = inverse_tukey_transform(tukey_transform(t, beta), beta)
+        np.testing.assert_allclose(back.numpy(), x, rtol=1e-9, atol=1e-9)
+    # Odd extension for negatives, monotone.
+    neg = torch.tensor([-4.0, 0.0, 9.0])
+    assert tukey_transform(neg, 0.5).tolist() == [-2.0, 0.0, 3.0]
+    with pytest.raises(ValueError, match='non-negative'):
+        tukey_transform(neg, 0.0)
+    with pytest.raises(ValueError, match='beta'):
+        tukey_transform(t, -1.0)
+
+
+def test_full_statistics_match_numpy():
+    x, y = _features()
+    xt = np.sqrt(x)
+    half = len(x) // 2
+    # Moments of two halves add up (as over batches and ranks).
+    m1 = class_moments(torch.from_numpy(xt[:half]), torch.from_numpy(y[:half]),
+                       3)
+    m2 = class_moments(torch.from_numpy(xt[half:]), torch.from_numpy(y[half:]),
+                       3)
+    moments = {k: m1[k] + m2[k] for k in m1}
+    mean, root, diag = finalize_class_stats(moments, 'full')
+    for c in range(2):
+        rows = xt[y == c]
+        np.testing.assert_allclose(mean[c].numpy(), rows.mean(0), rtol=1e-10)
+        cov = (root[c] @ root[c].T + torch.diag(diag[c])).numpy()
+        np.testing.assert_allclose(
+            cov, np.cov(rows, rowvar=False, ddof=1), rtol=1e-8, atol=1e-10)
+    # Class 2 has one sample: zero covariance, regularised, finite.
+    assert (y == 2).sum() == 1
+    assert torch.isfinite(root[2]).all()
+    assert (root[2] @ root[2].T).abs().max() < 1e-4
+
+
+def test_diagonal_and_lowrank_statistics():
+    rng = np.random.default_rng(1)
+    d, r = 6, 3
+    # Class 0 lies in a 3-dim subspace (rank-3 covariance): Nyström exact.
+    basis = rng.normal(size=(r, d))
+    x0 = rng.normal(size=(50, r)) @ basis + 5.0
+    x1 = rng.normal(size=(50, d))
+    x = np.concatenate([x0, x1])
+    y = np.repeat([0, 1], 50)
+    sketch = torch.from_numpy(rng.normal(size=(d, r)))
+    moments = class_moments(
+        torch.from_numpy(x), torch.from_numpy(y), 2, 'lowrank', sketch)
+    mean, root, diag = finalize_class_stats(moments, 'lowrank', sketch)
+    assert root.shape == (2, d, r)
+    for c, rows in ((0, x0), (1, x1)):
+        cov = np.cov(rows, rowvar=False, ddof=1)
+        approx = (root[c] @ root[c].T + torch.diag(diag[c])).numpy()
+        # Variances are exact in any case.
+        np.testing.assert_allclose(np.diag(approx), np.diag(cov), rtol=1e-8)
+        if c == 0:
+            np.testing.assert_allclose(approx, cov, rtol=1e-6, atol=1e-8)
+    moments = class_moments(
+        torch.from_numpy(x), torch.from_numpy(y), 2, 'diagonal')
+    mean, root, diag = finalize_class_stats(moments, 'diagonal')
+    assert root.shape == (2, d, 0)
+    np.testing.assert_allclose(diag[1].numpy(), x1.var(0, ddof=1), rtol=1e-8)
+
+
+def test_cholesky_with_jitter_singular_and_indefinite():
+    singular = torch.ones(2, 3, 3, dtype=torch.float64)  # rank 1
+    singular[1] = torch.diag(torch.tensor([1.0, -1e-3, 2.0]))  # indefinite
+    factor = cholesky_with_jitter(singular)
+    assert torch.isfinite(factor).all()
+    np.testing.assert_allclose((factor[0] @ factor[0].T).numpy(),
+                               np.ones((3, 3)), atol=1e-3)
+
+
+def test_memory_and_automatic_choice():
+    # iNaturalist 2018 with ResNet-50 features.
+    full = covariance_memory_bytes(8142, 2048, 'full')
+    assert full == 8142 * 2048 * 2050 * 4
+    assert covariance_memory_bytes(8142, 2048, 'lowrank', 64) == \
+        8142 * 2048 * 66 * 4
+    assert choose_covariance_type(100, 64) == 'full'
+    assert choose_covariance_type(8142, 2048, 64, 8 * 1024**3) == 'lowrank'
+    assert choose_covariance_type(8142, 2048, 64, 1 * 1024**3) == 'diagonal'
+
+
+def test_support_set_and_weights_match_brute_force():
+    rng = np.random.default_rng(2)
+    means = rng.normal(size=(5, 3))
+    counts = np.array([100, 80, 60, 10, 5])
+    feats = rng.normal(size=(4, 3))
+    labels = np.array([3, 4, 2, 3])
+    index, dist = support_set(
+        torch.from_numpy(feats), torch.from_numpy(labels),
+        torch.from_numpy(means), torch.from_numpy(counts), 2)
+    for i, (f, c) in enumerate(zip(feats, labels)):
+        cand = [j for j in range(5) if counts[j] > counts[c]]
+        d = {j: np.linalg.norm(f - means[j]) for j in cand}
+        best = sorted(cand, key=d.get)[:2]
+        assert index[i].tolist() == best
+        np.testing.assert_allclose(dist[i].numpy(), [d[j] for j in best])
+    w = support_weights(dist, torch.from_numpy(counts)[index])
+    raw = counts[index.numpy()] / (dist.numpy() + 1e-6)
+    np.testing.assert_allclose(w.numpy(), raw / raw.sum(1, keepdims=True))
+    assert torch.allclose(
+        support_weights(dist, index, 'uniform'), torch.full((4, 2), 0.5,
+                                                            dtype=dist.dtype))
+    # Class 1 has one richer class only.
+    with pytest.raises(ValueError, match='class 1 .* fewer than k=2'):
+        support_set(
+            torch.from_numpy(feats[:1]), torch.tensor([1]),
+            torch.from_numpy(means), torch.from_numpy(counts), 2)
+
+
+def test_calibrated_distribution_matches_numpy_and_rejects_bad_lambda():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=3)
+    mu = rng.normal(size=(2, 3))
+    a = rng.normal(size=(2, 3, 3))
+    sig = a @ a.transpose(0, 2, 1)
+    w = np.array([0.3, 0.7])
+    lam, alpha = 0.6, 0.1
+    mean, cov = calibrated_distribution(*map(torch.from_numpy, (x, mu, sig,
+                                                               w)), lam, alpha)
+    np.testing.assert_allclose(mean.numpy(),
+                               lam * (0.3 * mu[0] + 0.7 * mu[1]) +
+                               0.4 * x)
+    np.testing.assert_allclose(cov.numpy(),
+                               lam * (0.3 * sig[0] + 0.7 * sig[1]) +
+                               alpha * np.eye(3))
+    for bad in (-0.1, 1.5, float('nan')):
+        with pytest.raises(ValueError, match=r'\[0, 1\]'):
+            calibrated_distribution(*map(torch.from_numpy, (x, mu, sig, w)),
+                                    bad)
+    with pytest.raises(ValueError, match=r'\[0, 1\]'):
+        check_confidence('X', [0.5, 2.0])
+
+
+@pytest.mark.parametrize('covariance_type', ['full', 'lowrank', 'diagonal'])
+def test_samples_follow_the_calibrated_gaussian(covariance_type):
+    rng = np.random.default_rng(4)
+    d, r = 3, 2
+    x = np.concatenate([
+        rng.normal(size=(300, r)) @ rng.normal(size=(r, d)) + 2.0,
+        rng.normal(size=(300, d)) * [1.0, 2.0, 0.5] - 1.0,
+        rng.normal(size=(5, d)),
+    ])
+    y = np.repeat([0, 1, 2], [300, 300, 5])
+    sketch = torch.from_numpy(rng.normal(size=(d, r)))
+    moments = class_moments(
+        torch.from_numpy(x), torch.from_numpy(y), 3, covariance_type, sketch)
+    means, roots, diag = finalize_class_stats(moments, covariance_type,
+                                              sketch)
+    covs = roots @ roots.transpose(1, 2) + torch.diag_embed(diag)
+    anchor = torch.from_numpy(x[-1])
+    index = torch.tensor([0, 1])
+    w = torch.tensor([0.4, 0.6], dtype=torch.float64)
+    lam, alpha = 0.7, 0.05
+    mean, cov = calibrated_distribution(anchor, means[index], covs[index], w,
+                                        lam, alpha)
+    n = 100_000
+    gen = torch.Generator().manual_seed(0)
+    draws = sample_calibrated(
+        anchor.expand(n, d), index.expand(n, 2), w.expand(n, 2),
+        torch.full((n, ), lam, dtype=torch.float64), means, roots, diag,
+        alpha, gen)
+    assert torch.isfinite(draws).all()
+    emp_mean = draws.mean(0)
+    emp_cov = torch.cov(draws.T)
+    scale = cov.diagonal().sqrt()
+    # Standard error of a mean: sigma / sqrt(n) ~ 0.003 sigma.
+    assert ((emp_mean - mean).abs() / scale).max() < 0.02
+    assert ((emp_cov - cov).abs() / torch.outer(scale, scale)).max() < 0.03
+    # Head classes: their own Gaussian.
+    own = sample_class_gaussian(
+        torch.ones(n, dtype=torch.long), means, roots, diag, gen)
+    scale = covs[1].diagonal().sqrt()
+    assert ((own.mean(0) - means[1]).abs() / scale).max() < 0.02
+    assert ((torch.cov(own.T) - covs[1]).abs() /
+            torch.outer(scale, scale)).max() < 0.03
