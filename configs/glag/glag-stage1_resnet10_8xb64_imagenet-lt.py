@@ -1,25 +1,10 @@
-# GLAG stage one (Zhang & Xiang, 2022): ResNet-10 on ImageNet-LT
-# with the Gradual Balanced Loss, tau rising from 0 to 1 in the convex form
-# tau = (t / (T - 1))^2 over the 200 epochs (GradualScheduleHook). The
-# recipe is configs/ce/ce_resnet10_8xb64_imagenet-lt.py, GLAG's (200 epochs,
-# cosine, SGD momentum 0.9, weight decay 5e-4). Paper 001: the stage one of
-# "GLAG (ours)" with ResNet-10 on ImageNet-LT (its
-# ImageNet-LT table, Sec. 5.2.2).
-_base_ = '../ce/ce_resnet10_8xb64_imagenet-lt.py'
+# GLAG stage one (Zhang & Xiang, 2022): ResNet-10 on ImageNet-LT with the
+# Gradual Balanced Loss. The ResNet-50 config with the backbone of
+# configs/_base_/models/resnet10.py (the recipes of the two CE configs differ
+# only there). Paper 001: the stage one of "GLAG (ours)" with ResNet-10 on
+# ImageNet-LT (its ImageNet-LT table, Sec. 5.2.2).
+_base_ = './glag-stage1_resnet50_8xb64_imagenet-lt.py'
 
 model = dict(
-    head=dict(
-        loss=dict(
-            _delete_=True,
-            type='GradualBalancedLoss',
-            tau_final=1.0)))
-
-custom_hooks = _base_.custom_hooks + [
-    dict(
-        type='GradualScheduleHook',
-        targets='GradualBalancedLoss',
-        attr='tau',
-        form='convex',
-        power=2.0,
-        by_epoch=True),
-]
+    backbone=dict(_delete_=True, type='ResNet10', out_indices=(3, )),
+    head=dict(in_channels=512))
