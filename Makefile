@@ -13,6 +13,10 @@ STAMP := $(VENV)/.mmlt-installed
 FMNIST_SRC ?= /usr/share/datasets/fashion-mnist
 FMNIST_ROOT ?= data/fashion_mnist
 PYTEST_ARGS ?=
+# Installs Debian packages (the names follow), through sudo unless root.
+APT_INSTALL = sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	$$sudo apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
 .PHONY: demo test venv data dataset-package slurm-packages clean-venv
 
@@ -30,9 +34,7 @@ $(STAMP): requirements/pinned.txt requirements/runtime.txt setup.py
 dataset-package:
 	@if [ ! -f $(FMNIST_SRC)/train-images-idx3-ubyte.gz ]; then \
 		echo "Installing Debian's dataset-fashion-mnist"; \
-		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		$$sudo apt-get update -qq && \
-		$$sudo apt-get install -y -qq dataset-fashion-mnist; \
+		$(APT_INSTALL) dataset-fashion-mnist; \
 	fi
 
 # tests/test_tools/test_slurm.py starts a one-node SLURM cluster from these
@@ -44,10 +46,7 @@ slurm-packages:
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian's slurm-wlm and munge (missing:$$missing)"; \
-		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		{ $$sudo apt-get update -qq && \
-		  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			slurm-wlm munge >/dev/null; } || \
+		{ $(APT_INSTALL) slurm-wlm munge >/dev/null; } || \
 		echo "Could not install slurm-wlm and munge; the SLURM test skips."; \
 	fi
 
