@@ -154,10 +154,8 @@ class AdaptiveConfidenceHook(Hook):
                                      type(self).__name__)
         head = self._head(runner)
         epoch = runner.epoch
-        validated = (
-            epoch > 0 and runner.val_loop is not None
-            and epoch >= getattr(loop, 'val_begin', 1)
-            and (epoch % getattr(loop, 'val_interval', 1) == 0))
+        # Every epoch is validated (checked above): so was the last one.
+        validated = epoch > 0
         if validated and int(head.confidence_epoch) < epoch:
             runner.logger.info(
                 f'{type(self).__name__}: re-validating the epoch-{epoch} '

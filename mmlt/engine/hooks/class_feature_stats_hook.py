@@ -1,11 +1,13 @@
 # Copyright (c) mmlt contributors. All rights reserved.
-from typing import Dict, Optional
+from typing import Dict
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
+
+from mmlt.models.utils.feature_calibration import class_moments
 
 
 def _dist_ready() -> bool:
@@ -114,13 +116,12 @@ class ClassFeatureStatsHook(Hook):
 
     @staticmethod
     @torch.no_grad()
-    def collect(model, dataloader, max_batches: Optional[int] = None):
+    def collect(model, dataloader):
         """One pass of ``dataloader`` through the frozen feature extractor.
 
         Args:
             model: An mmpretrain ``ImageClassifier`` with the AFG head.
             dataloader: Yields data batches.
-            max_batches (int, optional): Stop early (tests). Defaults to None.
 
         Returns:
             tuple: Summed moments (dict), anchors ``(C, A, d)`` and their
@@ -135,16 +136,18 @@ class ClassFeatureStatsHook(Hook):
         capacity = anchors.size(1)
         tail = head.tail_mask()
         try:
-            for i, data in enumerate(dataloader):
-                if max_batches is not None and i >= max_batches:
-                    break
+            for data in dataloader:
                 data = model.data_preprocessor(data, False)
                 feats = head.pre_logits(model.extract_feat(data['inputs']))
                 labels = torch.cat([
                     s.gt_label for s in data['data_samples']
                 ]).to(feats.device)
-                moments = head.batch_moments(feats, labels, moments)
+                # Transformed once: moments and anchors share it.
                 transformed = head.transform(feats.float())
+                moments = class_moments(transformed, labels,
+                                        head.num_classes,
+                                        head.covariance_type, head.sketch,
+                                        moments)
                 for c in labels[tail[labels]].unique().tolist():
                     free = capacity - int(anchor_count[c])
                     if free <= 0:

@@ -10,9 +10,9 @@ from mmpretrain.structures import DataSample
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
 from ..losses.distillation_loss import kl_distillation
-from ..losses.utils import check_number
+from ..losses.utils import check_number, set_buffer
 from ..utils.feature_calibration import (COVARIANCE_TYPES, SUPPORT_WEIGHTINGS,
-                                         check_confidence, class_moments,
+                                         check_confidence,
                                          finalize_class_stats,
                                          inverse_tukey_transform,
                                          sample_calibrated,
@@ -224,29 +224,30 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         """bool: Whether the class statistics were set (or loaded)."""
         return bool(self.feature_count.sum() > 0)
 
+    def class_counts_changed(self) -> None:
+        # The tail classes and the 'balance' ratio follow from the counts
+        # alone: computed once here, not at every step (the mask compares
+        # every pair of classes).
+        counts = self.get_class_counts(dtype=torch.long)
+        set_buffer(self, 'tail_classes',
+                   afg_tail_mask(counts, self.tail_max_count, self.k))
+        counts = counts.double()
+        self._balance_ratio = float(
+            (counts.max() - counts).sum() / counts.sum())
+
     def tail_mask(self) -> torch.Tensor:
         """``(C, )`` bool: the tail classes (:func:`afg_tail_mask`)."""
-        return afg_tail_mask(
-            self.get_class_counts(self.feature_mean.device, torch.long),
-            self.tail_max_count, self.k)
+        if getattr(self, 'tail_classes', None) is None:
+            self.get_class_counts()  # raises: no counts were set
+        if self.tail_classes.device != self.feature_mean.device:
+            set_buffer(self, 'tail_classes', self.tail_classes)
+        return self.tail_classes
 
     # ------------------------------------------------------------------
     # Set-up by ClassFeatureStatsHook.
     def transform(self, feats: torch.Tensor) -> torch.Tensor:
         """Tukey-transform backbone features (see :func:`tukey_transform`)."""
         return tukey_transform(feats, self.beta)
-
-    def batch_moments(
-            self,
-            feats: torch.Tensor,
-            labels: torch.Tensor,
-            out: Optional[Dict[str, torch.Tensor]] = None
-    ) -> Dict[str, torch.Tensor]:
-        """The summable class moments of a batch of raw features (added to
-        ``out`` in place if given; see :func:`class_moments`)."""
-        return class_moments(
-            self.transform(feats), labels, self.num_classes,
-            self.covariance_type, self.sketch, out)
 
     def set_feature_stats(self, moments: Dict[str, torch.Tensor],
                           anchors: torch.Tensor,
@@ -316,8 +317,8 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         """Generated features per batch of ``batch_size`` real ones."""
         ratio = self.generated_ratio
         if ratio == 'balance':
-            counts = self.get_class_counts(dtype=torch.float64)
-            ratio = float((counts.max() - counts).sum() / counts.sum())
+            self.tail_mask()  # raises if no counts were set
+            ratio = self._balance_ratio
         return int(round(ratio * batch_size))
 
     def generate(self,

@@ -9,6 +9,7 @@ from mmpretrain.structures import DataSample
 import mmlt  # noqa: F401
 from dist_utils import run_distributed
 from mmlt.engine.hooks import ClassFeatureStatsHook
+from mmlt.models.utils.feature_calibration import class_moments
 from mmlt.engine.hooks.class_feature_stats_hook import (all_reduce_moments,
                                                         gather_anchors)
 
@@ -98,7 +99,9 @@ def _sharded_stats(rank, world_size):
     feats = torch.rand(30, 32, generator=gen)
     # Rank r sees every world_size-th sample (as a DistributedSampler).
     idx = torch.arange(rank, 30, world_size)
-    moments = head.batch_moments(feats[idx], LABELS[idx])
+    moments = class_moments(head.transform(feats[idx]), LABELS[idx],
+                            head.num_classes, head.covariance_type,
+                            head.sketch)
     all_reduce_moments(moments)
     anchors = torch.zeros_like(head.anchors)
     count = torch.zeros_like(head.anchor_count)

@@ -8,6 +8,7 @@ from mmpretrain.structures import DataSample
 import mmlt  # noqa: F401
 from mmlt.models.heads import AdaptiveFeatureGeneratorHead, afg_tail_mask
 from mmlt.models.losses import kl_distillation
+from mmlt.models.utils.feature_calibration import class_moments
 
 COUNTS = [200, 100, 50, 20, 5]
 
@@ -30,7 +31,8 @@ def _fit(head, seed=0):
     gen = torch.Generator().manual_seed(seed)
     labels = torch.repeat_interleave(torch.arange(5), torch.tensor(COUNTS))
     feats = torch.rand(len(labels), 4, generator=gen) + labels[:, None] * 0.5
-    moments = head.batch_moments(feats, labels)
+    moments = class_moments(head.transform(feats), labels, head.num_classes,
+                            head.covariance_type, head.sketch)
     anchors = torch.zeros_like(head.anchors)
     count = torch.zeros_like(head.anchor_count)
     for c in head.tail_mask().nonzero().flatten().tolist():
