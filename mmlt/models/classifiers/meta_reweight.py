@@ -250,8 +250,7 @@ def meta_reweighted_loss(losses: torch.Tensor,
                          dev_loss_fn: Callable[[Params], torch.Tensor],
                          lr: float,
                          meta_lr: float,
-                         variant: str = 'class_balanced',
-                         eps_grad: Optional[torch.Tensor] = None) -> dict:
+                         variant: str = 'class_balanced') -> dict:
     r"""The loss of the real update (Algorithm 1, lines 8-14).
 
     Args:
@@ -266,18 +265,14 @@ def meta_reweighted_loss(losses: torch.Tensor,
         meta_lr (float): :math:`\tau`.
         variant (str): ``'class_balanced'`` or ``'l2rw'``.
             Defaults to ``'class_balanced'``.
-        eps_grad (torch.Tensor, optional): A precomputed
-            :math:`\nabla_\epsilon`. Defaults to None (computed here).
 
     Returns:
         dict: ``loss`` (:math:`\frac{1}{|B|}\sum_i v_i L_i` with the
-        detached weights :math:`v`), ``weight`` (:math:`v`) and ``eps_grad``.
+        detached weights :math:`v`) and ``weight`` (:math:`v`).
     """
-    if eps_grad is None:
-        # L2RW's look-ahead has no class weights: the loss is sum eps_i L_i.
-        inner_weight = class_weight if variant == 'class_balanced' else None
-        eps_grad = epsilon_gradient(losses, inner_weight, params, loss_fn,
-                                    dev_loss_fn, lr)
+    # L2RW's look-ahead has no class weights: the loss is sum eps_i L_i.
+    inner_weight = class_weight if variant == 'class_balanced' else None
+    eps_grad = epsilon_gradient(losses, inner_weight, params, loss_fn,
+                                dev_loss_fn, lr)
     weight = meta_sample_weights(eps_grad, class_weight, meta_lr, variant)
-    return dict(
-        loss=(weight * losses).mean(), weight=weight, eps_grad=eps_grad)
+    return dict(loss=(weight * losses).mean(), weight=weight)
