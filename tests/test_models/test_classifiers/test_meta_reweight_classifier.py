@@ -2,7 +2,8 @@
 """MetaReweightClassifier and its meta step (Jamal et al., CVPR 2020).
 
 The look-ahead against a manual SGD step on a copy, the epsilon gradient
-against finite differences and against per-sample gradients, the stages
+(both ways of computing its gradient products) against finite differences
+in epsilon and against per-sample gradients, the stages
 against ordinary ImageClassifiers, and 2 gloo ranks against one process.
 """
 import copy
@@ -20,6 +21,8 @@ import mmlt  # noqa: F401
 from mmlt.models.classifiers import (MetaReweightClassifier,
                                      epsilon_gradient, look_ahead,
                                      meta_sample_weights)
+from mmlt.models.classifiers.meta_reweight import (
+    loss_central_difference, loss_directional_derivative)
 from dist_utils import run_distributed
 
 COUNTS = [8, 4, 2]
@@ -122,7 +125,7 @@ def test_look_ahead_equals_manual_sgd_step():
         torch.testing.assert_close(b, stats[n])
 
 
-def meta_eps_grad(model, data, dev, eta):
+def meta_eps_grad(model, data, dev, eta, method='forward_ad', step=1e-2):
     """epsilon_gradient on the model's training and development batch."""
     losses, target = train_losses(model, data)
     inputs, _ = preprocessed(model, data)
@@ -132,7 +135,7 @@ def meta_eps_grad(model, data, dev, eta):
         losses, model.sample_class_weight(target, losses), params_of(model),
         lambda p: model.functional_loss(p, inputs, target),
         lambda p: model.functional_loss(p, dev_inputs, dev_target).mean(),
-        eta)
+        eta, method, step)
 
 
 def _dev_after_step(model, data, dev, weights, eta):
@@ -155,14 +158,20 @@ LOSSES = [
 ]
 
 
+# The central difference in parameter space with a tiny step: in float64
+# its error is far below the tolerance, so both ways must be exact here.
+METHODS = [('forward_ad', 1e-2), ('central_difference', 1e-6)]
+
+
+@pytest.mark.parametrize('method, step', METHODS, ids=[m for m, _ in METHODS])
 @pytest.mark.parametrize('loss', LOSSES, ids=['ce', 'focal', 'ldam'])
-def test_eps_gradient_matches_finite_differences_float64(loss):
+def test_eps_gradient_matches_finite_differences_float64(loss, method, step):
     model = build(dtype=torch.float64, loss=loss)
     data, dev = batch(5, 3), batch(4, 4)
     eta = 0.5
     losses, target = train_losses(model, data)
     w = model.sample_class_weight(target, losses)
-    got = meta_eps_grad(model, data, dev, eta)
+    got = meta_eps_grad(model, data, dev, eta, method, step)
     h = 1e-5
     fd = torch.zeros(5, dtype=torch.float64)
     for i in range(5):
@@ -184,7 +193,7 @@ def test_eps_gradient_is_minus_eta_over_n_times_gradient_products():
     losses, target = train_losses(model, data)
     w = model.sample_class_weight(target, losses)
     dev_inputs, dev_samples = preprocessed(model, dev)
-    got = meta_eps_grad(model, data, dev, eta)
+    got = meta_eps_grad(model, data, dev, eta, 'forward_ad')
     m = copy.deepcopy(model)
     per_sample = []
     for i in range(4):
@@ -208,6 +217,54 @@ def test_eps_gradient_is_minus_eta_over_n_times_gradient_products():
         for g in torch.autograd.grad(dev_loss, list(m.parameters()))
     ])
     torch.testing.assert_close(got, -eta / 4 * per_sample @ dev_grad)
+
+
+def test_central_difference_is_exact_for_quadratic_losses():
+    # L_i = (a_i . theta)^2 / 2: the central difference equals
+    # (a_i . theta)(a_i . v) for every step.
+    rng = np.random.default_rng(0)
+    a, theta, v = rng.normal(size=(4, 6)), rng.normal(size=6), rng.normal(
+        size=6)
+    params = dict(theta=torch.from_numpy(theta))
+
+    def loss_fn(p):
+        return 0.5 * (torch.from_numpy(a) @ p['theta'])**2
+
+    want = (a @ theta) * (a @ v)
+    for step in (1e-3, 1.0, 10.0):
+        got = loss_central_difference(loss_fn, params,
+                                      [torch.from_numpy(v)], step)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-9)
+    # No direction: no products, and no division by a zero step.
+    zero = loss_central_difference(loss_fn, params,
+                                   [torch.zeros(6, dtype=torch.float64)])
+    assert zero.eq(0).all()
+    with pytest.raises(ValueError, match='step'):
+        loss_central_difference(loss_fn, params, [torch.from_numpy(v)], 0.0)
+
+
+def test_central_difference_at_its_default_step_is_close_in_float32():
+    # What the default trades for its speed, on a float32 ResNet with
+    # BatchNorm (ReLU kinks, batch statistics): well under 1e-3 of the
+    # exact products.
+    model = build()
+    data, dev = batch(16, 7), batch(12, 8)
+    losses, target = train_losses(model, data)
+    inputs, _ = preprocessed(model, data)
+    dev_inputs, dev_samples = preprocessed(model, dev)
+    dev_target = torch.cat([s.gt_label for s in dev_samples])
+    params = params_of(model)
+    v = torch.autograd.grad(
+        model.functional_loss(params, dev_inputs, dev_target).mean(),
+        list(params.values()))
+
+    def loss_fn(p):
+        return model.functional_loss(p, inputs, target)
+
+    exact = loss_directional_derivative(loss_fn, params, v)
+    approx = loss_central_difference(loss_fn, params, v)
+    assert exact.abs().max() > 1e-3
+    assert (approx - exact).norm() / exact.norm() < 1e-3
 
 
 def test_sample_weights_against_numpy():
@@ -344,6 +401,8 @@ def test_two_ranks_apply_the_single_process_update():
     (dict(meta_start_epoch=-1), 'meta_start_epoch'),
     (dict(variant='l2rw', class_balanced_pretrain=True), 'L2RW'),
     (dict(beta=1.0), 'beta'),
+    (dict(directional_derivative='reverse'), 'directional_derivative'),
+    (dict(difference_step=0.0), 'difference_step'),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
