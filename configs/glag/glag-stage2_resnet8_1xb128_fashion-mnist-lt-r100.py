@@ -4,7 +4,7 @@
 # backbone frozen (DecoupledStageHook); its classifier is trained on for 2
 # epochs on real batches mixed with generated features: tail classes (at
 # most 1000 training images: 6 of 10) from a Gaussian calibrated with their
-# k=2 nearest richer classes and confidence lambda (0.6 at the start,
+# k=2 nearest richer classes and confidence lambda (0.2 at the start,
 # adapted per class after every validation by AdaptiveConfidenceHook), head
 # classes from their own statistics; plus distillation from the stage-one
 # classifier on head classes, its weight rising convexly from 0 to 1
@@ -47,8 +47,20 @@ model = dict(
         k=2,
         # Tail classes: <= 1000 images (the metric's Medium and Few groups).
         tail_max_count=1000,
-        # Initial confidence lambda in the head classes' statistics.
-        confidence=0.6,
+        # Initial confidence lambda in the head classes' statistics: 0.2,
+        # not the paper's 0.6 (CIFAR/ImageNet/iNaturalist, 40 generation
+        # epochs). The calibrated mean lies lambda of the way from the
+        # tail sample to its support classes, and here these are other,
+        # distant classes (the shoes 5, 7, 9 and the bag 8 are all tail;
+        # their richer neighbours are clothes): at 0.6 the stage-one
+        # classifier puts 0.6-31% of a tail class's generated features in
+        # that class (class 7: 0.6%), stage two learns label noise and
+        # falls below stage one (top-1 70.9 vs 79.4, seed 0). The paper
+        # lowers lambda where generation hurts (AdaptiveConfidenceHook),
+        # but 2 epochs allow one step of 0.05. 0.2 is where the adaptation
+        # would lead: chosen on the development split (below), where
+        # 0.0-0.3 beat stage one for both stage-one seeds and 0.6 loses.
+        confidence=0.2,
         # No extra covariance dispersion.
         alpha=0.0,
         # Tukey's ladder of powers: square root.
