@@ -45,9 +45,10 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
 
     In all: the forward of the training batch, two backwards through it,
     a forward/backward of the development batch and two forward passes of
-    the training batch (or one forward-mode pass); memory: the look-ahead parameters, their
-    gradient and the development gradient (parameter-sized), the graph of
-    the training batch kept for the second backward.
+    the training batch (or one forward-mode pass); memory: the look-ahead
+    parameters, their gradient and the development gradient
+    (parameter-sized), the graph of the training batch kept for the second
+    backward.
 
     :math:`w_y` are the class-balanced weights
     (:func:`~mmlt.models.losses.class_balanced_weights`, effective number,
