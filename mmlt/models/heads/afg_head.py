@@ -10,7 +10,7 @@ from mmpretrain.structures import DataSample
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
 from ..losses.distillation_loss import kl_distillation
-from ..losses.utils import check_number, set_buffer
+from ..losses.utils import check_choice, check_number, set_buffer
 from ..utils.feature_calibration import (COVARIANCE_TYPES, SUPPORT_WEIGHTINGS,
                                          check_confidence,
                                          finalize_class_stats,
@@ -153,19 +153,15 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         self.beta = check_number(name, 'beta', beta, low=0)
         check_number(name, 'memory_limit_gb', memory_limit_gb, low=0,
                      low_inclusive=False)
-        if support_weighting not in SUPPORT_WEIGHTINGS:
-            raise ValueError(f'{name}: `support_weighting` must be one of '
-                             f'{SUPPORT_WEIGHTINGS}, got '
-                             f'{support_weighting!r}.')
+        check_choice(name, 'support_weighting', support_weighting,
+                     SUPPORT_WEIGHTINGS)
         if generated_ratio != 'balance':
             check_number(name, 'generated_ratio', generated_ratio, low=0)
+        check_choice(name, 'covariance_type', covariance_type,
+                     ('auto', ) + COVARIANCE_TYPES)
         if covariance_type == 'auto':
             covariance_type = _choose_covariance_type(
                 num_classes, in_channels, rank, memory_limit_gb * 1024**3)
-        elif covariance_type not in COVARIANCE_TYPES:
-            raise ValueError(f'{name}: `covariance_type` must be "auto" or '
-                             f'one of {COVARIANCE_TYPES}, got '
-                             f'{covariance_type!r}.')
         self.k = k
         self.tail_max_count = tail_max_count
         self.covariance_type = covariance_type

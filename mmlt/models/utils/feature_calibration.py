@@ -71,6 +71,8 @@ from typing import Dict, Optional, Tuple
 
 import torch
 
+from ..losses.utils import check_choice
+
 #: The covariance storage options (besides ``'auto'``).
 COVARIANCE_TYPES = ('full', 'lowrank', 'diagonal')
 #: How the support classes of a tail feature are weighted.
@@ -150,10 +152,8 @@ def covariance_memory_bytes(num_classes: int,
     Returns:
         int: Bytes, the means and variances (2·C·d) included.
     """
-    if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(f'covariance_memory_bytes: covariance_type must be '
-                         f'one of {COVARIANCE_TYPES}, got '
-                         f'{covariance_type!r}.')
+    check_choice('covariance_memory_bytes', 'covariance_type',
+                 covariance_type, COVARIANCE_TYPES)
     factor = dict(full=dim, lowrank=rank, diagonal=0)[covariance_type]
     return num_classes * dim * (factor + 2) * bytes_per_number
 
@@ -208,9 +208,8 @@ def class_moments(features: torch.Tensor,
         (``'full'``) or ``sketched`` (``'lowrank'``), in float64 so that
         sums over a large training set keep their precision.
     """
-    if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(f'class_moments: covariance_type must be one of '
-                         f'{COVARIANCE_TYPES}, got {covariance_type!r}.')
+    check_choice('class_moments', 'covariance_type', covariance_type,
+                 COVARIANCE_TYPES)
     if covariance_type == 'lowrank' and sketch is None:
         raise ValueError('class_moments: covariance_type="lowrank" needs '
                          'the sketch matrix Omega (d, r).')
@@ -301,6 +300,8 @@ def finalize_class_stats(moments: Dict[str, torch.Tensor],
         such that :math:`\\Sigma_c = R_c R_c^\\top + \\mathrm{diag}(D_c)`; all
         float64. Classes without samples get zeros.
     """
+    check_choice('finalize_class_stats', 'covariance_type', covariance_type,
+                 COVARIANCE_TYPES)
     count = moments['count']
     n = count.clamp_min(1)[:, None]
     mean = moments['sum'] / n
@@ -315,9 +316,6 @@ def finalize_class_stats(moments: Dict[str, torch.Tensor],
         cov = (moments['outer'] / n[..., None] -
                mean[:, :, None] * mean[:, None, :]) * scale[:, None, None]
         return mean, cholesky_with_jitter(cov, jitter), torch.zeros_like(var)
-    if covariance_type != 'lowrank':
-        raise ValueError(f'finalize_class_stats: covariance_type must be one '
-                         f'of {COVARIANCE_TYPES}, got {covariance_type!r}.')
     omega = sketch.to(mean)
     # Y = Σ Ω, linear in the sums: (E[x x^T] - μ μ^T) Ω.
     y = (moments['sketched'] / n[..., None] -
@@ -403,11 +401,10 @@ def support_weights(distances: torch.Tensor,
     Returns:
         torch.Tensor: ``(M, k)`` weights.
     """
+    check_choice('support_weights', 'weighting', weighting,
+                 SUPPORT_WEIGHTINGS)
     if weighting == 'uniform':
         return torch.full_like(distances, 1.0 / distances.size(1))
-    if weighting != 'count_distance':
-        raise ValueError(f'support_weights: weighting must be one of '
-                         f'{SUPPORT_WEIGHTINGS}, got {weighting!r}.')
     raw = support_counts.to(distances) / (distances + eps)
     return raw / raw.sum(1, keepdim=True)
 

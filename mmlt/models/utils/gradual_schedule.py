@@ -23,6 +23,8 @@ The scaled value is :math:`\tau(t) = \tau_{final} \cdot s(t/T)`
 """
 import math
 
+from ..losses.utils import check_choice
+
 #: The schedule forms, in the paper's words.
 SCHEDULE_FORMS = ('concave', 'linear', 'convex')
 
@@ -38,10 +40,7 @@ def check_schedule_args(owner: str, form: str, power: float) -> float:
     Returns:
         float: The power as a float.
     """
-    if form not in SCHEDULE_FORMS:
-        raise ValueError(f'{owner}: `form` must be one of '
-                         f'{", ".join(repr(f) for f in SCHEDULE_FORMS)}, '
-                         f'got {form!r}.')
+    check_choice(owner, 'form', form, SCHEDULE_FORMS)
     if isinstance(power, bool):
         raise TypeError(f'{owner}: `power` must be a number >= 1, got '
                         f'{power!r}.')
