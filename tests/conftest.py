@@ -27,3 +27,13 @@ def _cpu_threads(monkeypatch):
     # Keep subprocesses from oversubscribing CI's two cores.
     monkeypatch.setenv('OMP_NUM_THREADS', os.environ.get('OMP_NUM_THREADS',
                                                           '2'))
+
+
+@pytest.fixture(params=['cpu', 'cuda'])
+def device(request):
+    """Each device a test should pass on; ``cuda`` is skipped without a
+    GPU (CI), so the same test runs on both where one exists."""
+    import torch
+    if request.param == 'cuda' and not torch.cuda.is_available():
+        pytest.skip('CUDA is not available')
+    return request.param

@@ -50,6 +50,16 @@
    (``directional_derivative='forward_ad'``) are measured in the same run
    for comparison.
 
+4. **Host reads of the losses' checks** (``--parts syncs``). Every
+   ``bool()``/``int()``/``.item()`` of device data makes the host wait for
+   the GPU. For every loss, one step (as in 1) counts its host reads
+   (``aten._local_scalar_dense`` calls, plus the reads of the deferred
+   checks in ``mmlt.models.losses.runtime_checks``) and is timed with the
+   checks read at every step (``set_check_interval(1)``, what every step
+   did before) against the default deferral (one read per
+   ``DEFAULT_CHECK_INTERVAL`` checks). On CPU a read costs no wait, so the
+   time ratio is ~1 there; the reads per step are what a GPU pays for.
+
 Examples::
 
     python tools/benchmarks/cost_benchmark.py                # default device
@@ -61,6 +71,7 @@ device itself, so to measure the overhead on CPU on a GPU machine, hide the
 GPU (``CUDA_VISIBLE_DEVICES=``).
 """
 import argparse
+import contextlib
 import copy
 import inspect
 import itertools
@@ -81,10 +92,11 @@ from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 from mmpretrain.registry import DATASETS, MODELS
 from torch.profiler import ProfilerActivity, profile
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import mmlt  # noqa: F401  registers mmlt's modules into mmpretrain
 from mmlt.datasets.long_tail_profiles import exp_profile
-from mmlt.models.losses import class_balanced_weights
+from mmlt.models.losses import class_balanced_weights, runtime_checks
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CE_CONFIG = osp.join(ROOT,
@@ -149,8 +161,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--parts',
         nargs='+',
-        choices=['losses', 'overhead', 'meta'],
-        default=['losses', 'overhead', 'meta'],
+        choices=['losses', 'overhead', 'meta', 'syncs'],
+        default=['losses', 'overhead', 'meta', 'syncs'],
         help='what to measure (default: all)')
     parser.add_argument(
         '--losses',
@@ -415,6 +427,116 @@ def loss_table(ce: dict, results: Dict[str, dict],
 
 
 # --------------------------------------------------------------------------
+# Host reads of the checks
+# --------------------------------------------------------------------------
+class _CountReads(TorchDispatchMode):
+    """Counts the device-to-host reads of tensor values."""
+
+    def __init__(self):
+        super().__init__()
+        self.reads = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten._local_scalar_dense.default:
+            self.reads += 1
+        return func(*args, **(kwargs or {}))
+
+
+def count_host_reads(step: Callable[[], None], steps: int) -> float:
+    """Host reads per step over ``steps`` steps (tensor reads and the
+    deferred checks' reads)."""
+    flushes = [0]
+    read = runtime_checks._raise_agreed
+
+    def counted(flags):
+        flushes[0] += 1
+        return read(flags)
+
+    runtime_checks._raise_agreed = counted
+    try:
+        with _CountReads() as counter:
+            for _ in range(steps):
+                step()
+    finally:
+        runtime_checks._raise_agreed = read
+    return (counter.reads + flushes[0]) / steps
+
+
+@contextlib.contextmanager
+def check_interval(device: str, interval: int):
+    """Read the losses' checks every ``interval`` checks on ``device``."""
+    device_type = torch.device(device).type
+    old = runtime_checks.check_interval(torch.device(device))
+    runtime_checks.reset_pending_checks()
+    runtime_checks.set_check_interval(interval, device_type)
+    try:
+        yield
+    finally:
+        runtime_checks.reset_pending_checks()
+        runtime_checks.set_check_interval(old, device_type)
+
+
+def measure_syncs(names: List[str], batch: int, num_classes: int,
+                  args) -> Dict[str, dict]:
+    """Host reads per step and time with per-step against deferred checks,
+    for every loss at one size."""
+    device = args.device
+    sync = synchronizer(device)
+    deferred = runtime_checks.DEFAULT_CHECK_INTERVAL
+    counts = exp_profile(num_classes, MAX_COUNT, IMBALANCE_FACTOR)
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(
+        batch, num_classes, generator=generator).to(device).requires_grad_()
+    labels = torch.multinomial(
+        torch.tensor(counts, dtype=torch.float),
+        batch,
+        replacement=True,
+        generator=generator).to(device)
+    results = {}
+    for name in [BASELINE] + names:
+        step = make_step(build_loss(name, counts, device), logits, labels)
+        result = {}
+        for key, interval in (('every', 1), ('deferred', deferred)):
+            with check_interval(device, interval):
+                result[f'reads_{key}'] = count_host_reads(step, 2 * deferred)
+        device_type = torch.device(device).type
+
+        def every(step=step):
+            runtime_checks.set_check_interval(1, device_type)
+            step()
+
+        def later(step=step):
+            runtime_checks.set_check_interval(deferred, device_type)
+            step()
+
+        # Both set the interval they are timed with at every step.
+        with check_interval(device, 1):
+            every_s, later_s = time_pair(every, later, sync, args.repeats,
+                                         args.warmup,
+                                         args.min_sample_ms / 1000)
+        result['time'], result['spread'] = ratio_and_spread(every_s, later_s)
+        result['every_ms'] = statistics.median(every_s) * 1e3
+        results[name] = result
+    return results
+
+
+def syncs_table(results: Dict[str, dict], interval: int) -> List[str]:
+    lines = [
+        f'{"loss":<20} {"reads/step":>10} {"reads/step":>10} '
+        f'{"ms/step":>8} {"deferred/every":>15}',
+        f'{"":<20} {"every":>10} {"deferred":>10} {"every":>8} '
+        f'{"(time)":>15}'
+    ]
+    for name, r in results.items():
+        lines.append(f'{name:<20} {r["reads_every"]:>10.2f} '
+                     f'{r["reads_deferred"]:>10.2f} {r["every_ms"]:>8.3f} '
+                     f'{r["time"]:>8.2f}× ±{r["spread"]:.0%}')
+    lines.append(f'(deferred: the checks are read once every {interval} '
+                 f'checks; CE is torch\'s, without mmlt checks)')
+    return lines
+
+
+# --------------------------------------------------------------------------
 # Framework overhead
 # --------------------------------------------------------------------------
 class _EpochStart(Hook):
@@ -657,6 +779,15 @@ def main(argv=None):
             lines, size_missed = loss_table(ce, results, num_classes)
             missed += size_missed
             print('\n'.join(lines), flush=True)
+    if 'syncs' in args.parts:
+        names = args.losses or [n for n in LOSSES if n != BASELINE]
+        for batch, num_classes in args.sizes:
+            results = measure_syncs(names, batch, num_classes, args)
+            print(f'\n== host reads of the checks, batch {batch}, '
+                  f'{num_classes} classes, on {args.device}:')
+            print('\n'.join(
+                syncs_table(results, runtime_checks.DEFAULT_CHECK_INTERVAL)),
+                  flush=True)
     if 'overhead' in args.parts:
         runner_s, plain_s = measure_overhead(args)
         ratios = [r / p for r, p in zip(runner_s, plain_s)]

@@ -79,6 +79,14 @@ class DecoupledStageHook(Hook):
     wrapper given to the ``Runner`` directly rather than in
     ``cfg.model_wrapper_cfg`` is not reproduced.
 
+    **compile.** With ``cfg.compile`` set, mmengine replaces the wrapper's
+    ``train_step`` by a ``torch.compile``-d one before ``before_train``; the
+    new wrapper's ``train_step`` is compiled again here with the same
+    options (the runner's ``_maybe_compile``), so the second stage keeps
+    running compiled. Without the model re-wrapped (one process), the
+    compiled ``train_step`` is kept and ``torch.compile`` re-traces on the
+    changed ``requires_grad`` flags by itself.
+
     Args:
         switch_epoch (int): The number of epochs before the switch; 0
             switches before the first epoch.
@@ -185,6 +193,9 @@ class DecoupledStageHook(Hook):
             self._freeze(model)
             done.append(f're-wrapped the model in '
                         f'{type(runner.model).__name__}')
+            if _compile_enabled(runner):
+                _compile_train_step(runner)
+                done.append('compiled its train_step again')
         if self.sampler is not None:
             self._set_sampler(runner)
             done.append(f'set the sampler to {self.sampler["type"]}')
@@ -247,6 +258,26 @@ class DecoupledStageHook(Hook):
                 f'{len(loop.dataloader)} iterations per epoch instead of '
                 f'{old_length}; iteration-based schedules and max_iters '
                 f'still count {old_length}.')
+
+
+def _compile_enabled(runner) -> bool:
+    """Whether the run asked mmengine to compile ``train_step``."""
+    cfg = getattr(runner, 'cfg', None)
+    compile_cfg = cfg.get('compile', None) if cfg is not None else None
+    return compile_cfg is not None and compile_cfg is not False
+
+
+def _compile_train_step(runner) -> None:
+    """Compile the new wrapper's ``train_step`` as mmengine did the old."""
+    compile_fn = getattr(runner, '_maybe_compile', None)
+    if compile_fn is None:
+        raise RuntimeError(
+            f'DecoupledStageHook: cfg.compile is set, but '
+            f'{type(runner).__name__} has no `_maybe_compile` to compile the '
+            f're-wrapped model\'s train_step again, so the second stage would '
+            f'run uncompiled; remove `compile` from the config or use '
+            f'mmengine\'s Runner (>= 0.8).')
+    compile_fn('train_step')
 
 
 def _drop_optimizer_state(optim_wrapper, params: list) -> None:

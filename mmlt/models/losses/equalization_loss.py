@@ -7,6 +7,8 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
+from mmlt.utils.rank_random import rank_generator
+from .runtime_checks import has_data
 from .utils import (buffer_like, check_choice, check_class_counts,
                     check_number, get_reduction, read_target, reduce_loss,
                     set_buffer)
@@ -90,9 +92,18 @@ class EqualizationLoss(ClassCountsMixin, nn.Module):
     Bernoulli(:math:`\gamma`) for every sample and class. A tail class's
     logit thus leaves the denominator of a sample of another class with
     probability :math:`\gamma`, which spares rare classes most of the
-    discouraging gradients of frequent ones. The draws use torch's global
-    RNG (reproducible with a seed). In eval mode nothing is dropped and the
-    loss is the cross-entropy. Needs hard labels.
+    discouraging gradients of frequent ones. In eval mode nothing is
+    dropped and the loss is the cross-entropy. Needs hard labels.
+
+    **Random draws.** mmengine seeds every rank alike (the samplers need
+    it), so the global RNG would give every rank the same masks. The draws
+    come instead from a per-rank stream,
+    :func:`~mmlt.utils.rank_random.rank_generator` seeded by the run's seed
+    (``torch.initial_seed()`` when the loss is built, after mmengine seeded),
+    the rank and a draw counter. Seed and counter are persistent buffers
+    (``rng_seed``, ``rng_step``), so a resumed run draws what the
+    uninterrupted run would have drawn; the loss keeps host copies of them,
+    so drawing reads nothing back from the device.
 
     Args:
         lambda_ (float): The frequency threshold :math:`\lambda`, e.g.
@@ -125,7 +136,20 @@ class EqualizationLoss(ClassCountsMixin, nn.Module):
         self.loss_weight = loss_weight
         self.reduction = reduction
         self.register_buffer('tail_mask', None, persistent=False)
+        # Seeds are 63-bit so they fit an int64 buffer.
+        self._rng_seed = torch.initial_seed() % (1 << 63)
+        self._rng_step = 0
+        self.register_buffer('rng_seed', torch.tensor(self._rng_seed))
+        self.register_buffer('rng_step', torch.tensor(0))
         self.init_class_counts(class_counts)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if not has_data(self.rng_step):
+            return
+        # One read at load time refreshes the host copies of the stream.
+        self._rng_seed = int(self.rng_seed)
+        self._rng_step = int(self.rng_step)
 
     def class_counts_changed(self) -> None:
         """Recompute which classes are tail classes."""
@@ -134,14 +158,23 @@ class EqualizationLoss(ClassCountsMixin, nn.Module):
                                           self.lambda_))
 
     def _draw_drops(self, cls_score: torch.Tensor) -> torch.Tensor:
-        """The Bernoulli(gamma) draws as a boolean ``(N, C)`` mask."""
-        if cls_score.dtype in (torch.float32, torch.float64):
-            # The same draws as torch.bernoulli(torch.full_like(cls_score,
-            # gamma)) from the same RNG state (u < gamma per element, in
-            # order), without the tensor of probabilities.
-            return torch.rand_like(cls_score) < self.gamma
-        return torch.bernoulli(torch.full_like(cls_score,
-                                               self.gamma)).bool()
+        """The Bernoulli(gamma) draws as a boolean ``(N, C)`` mask, from
+        this rank's stream at the next draw number."""
+        # Tensors without data (meta, fake CUDA) take a CPU generator: a
+        # fake tensor ignores it, and CUDA generators need a real GPU.
+        device = cls_score.device if has_data(cls_score) else 'cpu'
+        generator = rank_generator(self._rng_seed, self._rng_step, device)
+        self._rng_step += 1
+        # A host value filled in on the device: no read back.
+        self.rng_step.fill_(self._rng_step)
+        # u < gamma in float32 whatever the logits' dtype: Bernoulli(gamma)
+        # without the tensor of probabilities.
+        uniform = torch.rand(
+            cls_score.shape,
+            generator=generator,
+            device=cls_score.device,
+            dtype=torch.float32)
+        return uniform < self.gamma
 
     def forward(self,
                 cls_score: torch.Tensor,

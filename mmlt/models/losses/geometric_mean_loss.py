@@ -7,7 +7,8 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
-from .utils import (check_choice, check_class_counts, check_finite,
+from .runtime_checks import check_on_all_ranks
+from .utils import (check_choice, check_class_counts, check_finite_loss,
                     get_reduction, prepare_target)
 
 
@@ -210,14 +211,15 @@ class GeometricMeanLoss(ClassCountsMixin, nn.Module):
                                  f'sample, shape ({cls_score.size(0)}, ), '
                                  f'got {tuple(weight.shape)}.')
             membership = membership * weight.to(membership).unsqueeze(1)
-        if (membership < 0).any():
-            raise ValueError(f'{name}: targets and `weight` must be '
-                             f'non-negative.')
+        check_on_all_ranks((membership < 0).any(),
+                           f'{name}: targets and `weight` must be '
+                           f'non-negative.')
         counts = None
         if self.reweight:
             check_class_counts(self, cls_score)
             counts = self.get_class_counts(device=cls_score.device)
         loss = geometric_mean_loss(cls_score, membership, counts, reduction)
-        check_finite(name, loss, 'the loss',
-                     'the input logits contain inf/NaN (diverged training?).')
+        check_finite_loss(
+            name, loss, 'the loss',
+            'the input logits contain inf/NaN (diverged training?).')
         return self.loss_weight * loss

@@ -10,6 +10,7 @@ from torch import nn
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
 from .logit_adjusted_loss import logit_adjustment
+from .runtime_checks import has_data
 from .utils import (buffer_like, check_choice, check_class_counts,
                     check_finite, check_finite_loss, check_number,
                     get_reduction, read_target, reduce_loss, set_buffer)
@@ -105,7 +106,8 @@ class GradualBalancedLoss(ClassCountsMixin, nn.Module):
         set_buffer(self, 'log_prior', log_prior)
 
     def _warn_unscheduled(self) -> None:
-        if self._scheduled or self._warned_unscheduled:
+        if (self._scheduled or self._warned_unscheduled
+                or not has_data(self.tau)):
             return
         self._warned_unscheduled = True
         if float(self.tau) != self.tau_final:

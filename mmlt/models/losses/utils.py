@@ -12,6 +12,9 @@ import torch
 from mmpretrain.models.losses.utils import weight_reduce_loss
 from torch import nn
 
+from .runtime_checks import (check_on_all_ranks, has_data,
+                             non_finite_is_handled)
+
 REDUCTIONS = ('none', 'mean', 'sum')
 
 
@@ -139,21 +142,24 @@ def prepare_target(owner: str,
             raise TypeError(f'{owner}: hard labels must be integer class '
                             f'indices, got dtype {label.dtype}.')
         label = check_labels(owner, label, num_classes)
-        target = nn.functional.one_hot(label, num_classes).to(cls_score)
+        # scatter_, not one_hot, which reads the labels' range to the host
+        # on CPU (checked above already).
+        target = torch.zeros_like(cls_score).scatter_(
+            1, label.unsqueeze(1), 1)
         return target, label
     if label.shape == cls_score.shape:
         target = label.to(cls_score)
         if allow_soft:
             return target, None
-        is_one_hot = ((target == 0) | (target == 1)).all() and \
-            (target.sum(dim=1) == 1).all()
-        if not is_one_hot:
-            raise ValueError(
-                f'{owner} needs integer class labels of shape (N, ); got '
-                f'soft targets of shape {tuple(label.shape)} (e.g. from '
-                f'Mixup/CutMix/label smoothing), which this loss is not '
-                f'defined for: drop the batch augment or use a loss that '
-                f'accepts soft targets.')
+        is_one_hot = (((target == 0) | (target == 1)).all()
+                      & (target.sum(dim=1) == 1).all())
+        check_on_all_ranks(
+            ~is_one_hot,
+            f'{owner} needs integer class labels of shape (N, ); got '
+            f'soft targets of shape {tuple(label.shape)} (e.g. from '
+            f'Mixup/CutMix/label smoothing), which this loss is not '
+            f'defined for: drop the batch augment or use a loss that '
+            f'accepts soft targets.')
         return target, target.argmax(dim=1)
     raise ValueError(
         f'{owner}: label must have shape ({num}, ) (class indices) or '
@@ -165,19 +171,27 @@ def check_labels(owner: str, label: torch.Tensor,
                  num_classes: int) -> torch.Tensor:
     """Check that integer labels lie in ``[0, num_classes)``.
 
-    One ``aminmax`` over the ``N`` labels, not a pass over the logits.
+    One ``aminmax`` over the ``N`` labels, not a pass over the logits. CPU
+    labels are read at once (under ``torch.distributed`` every rank raises
+    if any rank's labels are out of range). Elsewhere the check is a
+    device-side assert (``torch._assert_async``): no host sync, and it
+    fires before the loss kernels would index with a bad label.
 
     Returns:
         torch.Tensor: The labels as int64.
     """
     label = label.long()
-    if label.numel():
-        low, high = torch.aminmax(label)
-        low, high = int(low), int(high)
-        if low < 0 or high >= num_classes:
-            raise ValueError(
-                f'{owner}: labels must lie in [0, {num_classes}), got range '
-                f'[{low}, {high}].')
+    if not label.numel() or not has_data(label):
+        return label
+    low, high = torch.aminmax(label)
+    ok = (low >= 0) & (high < num_classes)
+    message = f'{owner}: labels must lie in [0, {num_classes})'
+    if label.device.type != 'cpu':
+        torch._assert_async(ok, message)
+        return label
+    if not ok:  # this rank's range; other ranks only learn where it failed
+        message += f', got range [{int(low)}, {int(high)}]'
+    check_on_all_ranks(~ok, message)
     return label
 
 
@@ -220,14 +234,32 @@ def check_finite_loss(owner: str, loss: torch.Tensor, what: str,
     inf/NaN. The one exception is a ``-inf`` logit of a class that is not
     the target, which only means a zero probability: the loss and its
     gradient stay finite and are accepted.
+
+    Cheap and safe under ``torch.distributed``
+    (:func:`~mmlt.models.losses.runtime_checks.check_on_all_ranks`): every
+    rank raises when any rank's loss is not finite, and on an accelerator
+    the flag is read once every few steps, not at every step. Under
+    autocast (mixed-precision training) nothing is raised: the grad scaler
+    skips the step.
+
+    Args:
+        owner (str): The loss name, used in the message.
+        loss (torch.Tensor): The per-sample losses.
+        what (str): What the losses are.
+        hint (str): How to fix it.
     """
-    if loss.numel() and not bool(torch.isfinite(loss).all()):
-        raise ValueError(f'{owner}: {what} are not finite; {hint}')
+    if not loss.numel() or non_finite_is_handled(loss):
+        return
+    check_on_all_ranks(~torch.isfinite(loss).all(),
+                       f'{owner}: {what} are not finite; {hint}')
 
 
 def check_finite(owner: str, tensor: torch.Tensor, what: str,
                  hint: str) -> None:
     """Raise a clear error if ``tensor`` has non-finite entries.
+
+    For set-up values (offsets from the class counts, weights), read at
+    once on this rank; per-step losses use :func:`check_finite_loss`.
 
     Args:
         owner (str): The loss name, used in the message.
@@ -235,7 +267,7 @@ def check_finite(owner: str, tensor: torch.Tensor, what: str,
         what (str): What the tensor is.
         hint (str): How to fix it.
     """
-    if not torch.isfinite(tensor).all():
+    if has_data(tensor) and not torch.isfinite(tensor).all():
         raise ValueError(f'{owner}: {what} are not finite; {hint}')
 
 

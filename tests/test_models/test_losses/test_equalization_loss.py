@@ -5,6 +5,7 @@ import torch
 from mmpretrain.registry import MODELS
 
 from mmlt.models.losses import EqualizationLoss, equalization_tail_mask
+from mmlt.utils import rank_generator
 
 
 def np_ce(z, y):
@@ -24,11 +25,11 @@ def np_seql(z, y, counts, lambda_, drop):
     return -np.log(np.exp(z[np.arange(len(y)), y]) / denom)
 
 
-def draw(shape, gamma, seed):
-    """The Bernoulli draws the loss makes after ``torch.manual_seed``."""
-    torch.manual_seed(seed)
-    return torch.bernoulli(torch.full(shape, gamma,
-                                      dtype=torch.float64)).numpy()
+def draw(shape, gamma, seed, step=0):
+    """The Bernoulli draws of a loss built after ``torch.manual_seed(seed)``
+    at its draw number ``step`` (rank 0's stream)."""
+    generator = rank_generator(seed, step, rank=0)
+    return (torch.rand(shape, generator=generator) < gamma).double().numpy()
 
 
 def test_tail_mask():
@@ -79,12 +80,19 @@ def test_gamma_one_keeps_target_and_head(data):
 def test_fixed_seed_matches_paper(data, counts, reduction):
     z, y = data
     lambda_, gamma = 0.15, 0.6
+    # The loss records the run's seed when it is built.
+    torch.manual_seed(3)
     loss_fn = EqualizationLoss(
         lambda_=lambda_, gamma=gamma, class_counts=counts,
         reduction=reduction)
-    torch.manual_seed(3)
     out = loss_fn(torch.tensor(z), torch.tensor(y))
     per_sample = np_seql(z, y, counts, lambda_, draw(z.shape, gamma, 3))
+    # The next call draws the stream's next masks.
+    second = np_seql(z, y, counts, lambda_, draw(z.shape, gamma, 3, step=1))
+    np.testing.assert_allclose(
+        loss_fn(torch.tensor(z), torch.tensor(y), reduction_override='none'),
+        second, rtol=1e-10)
+    assert int(loss_fn.rng_step) == 2
     expected = {'none': per_sample, 'mean': per_sample.mean(),
                 'sum': per_sample.sum()}[reduction]
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10)
@@ -92,10 +100,11 @@ def test_fixed_seed_matches_paper(data, counts, reduction):
 
 def test_drop_rate_and_determinism():
     counts = np.array([1000, 10, 10, 10])
+    torch.manual_seed(0)
     loss_fn = EqualizationLoss(lambda_=0.05, gamma=0.3, class_counts=counts)
+    start = {k: v.clone() for k, v in loss_fn.state_dict().items()}
     z = torch.zeros(4000, 4, requires_grad=True)
     y = torch.zeros(4000, dtype=torch.long)
-    torch.manual_seed(0)
     loss = loss_fn(z, y)
     loss.backward()
     # A dropped logit gets no gradient; each tail logit is dropped with
@@ -106,10 +115,14 @@ def test_drop_rate_and_determinism():
     # when every other logit was dropped.
     all_dropped = (z.grad[:, 1:] == 0).all(dim=1)
     assert torch.equal(z.grad[:, 0] == 0, all_dropped)
-    torch.manual_seed(0)
+    # The global RNG does not matter; the stream's position does.
+    torch.manual_seed(123)
+    assert loss_fn(z, y).item() != loss.item()
+    loss_fn.load_state_dict(start)
     torch.testing.assert_close(loss_fn(z, y), loss)
     torch.manual_seed(1)
-    assert loss_fn(z, y).item() != loss.item()
+    other = EqualizationLoss(lambda_=0.05, gamma=0.3, class_counts=counts)
+    assert other(z, y).item() != loss.item()
 
 
 def test_gradcheck_fixed_seed():
@@ -118,9 +131,10 @@ def test_gradcheck_fixed_seed():
     y = torch.tensor([0, 1, 2, 3, 4, 4])
     loss_fn = EqualizationLoss(
         lambda_=0.2, gamma=0.5, class_counts=[500, 120, 30, 8, 2])
+    start = {k: v.clone() for k, v in loss_fn.state_dict().items()}
 
     def fixed_draws(x):
-        torch.manual_seed(5)
+        loss_fn.load_state_dict(start)
         return loss_fn(x, y)
 
     assert torch.autograd.gradcheck(fixed_draws, (z, ))
@@ -161,9 +175,9 @@ def test_build_and_bad_inputs():
         loss_fn(torch.randn(2, 3), torch.tensor([[0.5, 0.5, 0.0]] * 2))
     # Exactly one-hot (N, C) targets are read as labels.
     one_hot = torch.eye(3)[torch.tensor([0, 2])]
-    torch.manual_seed(0)
+    start = {k: v.clone() for k, v in loss_fn.state_dict().items()}
     a = loss_fn(torch.ones(2, 3), one_hot)
-    torch.manual_seed(0)
+    loss_fn.load_state_dict(start)
     torch.testing.assert_close(a, loss_fn(torch.ones(2, 3),
                                           torch.tensor([0, 2])))
     with pytest.raises(ValueError, match='EqualizationLoss: class_counts has '

@@ -146,3 +146,53 @@ def test_build_and_bad_inputs():
                        'reduction="sum"'):
         loss_fn(torch.randn(2, 3), torch.tensor([0, 1]), avg_factor=2,
                 reduction_override='sum')
+
+
+def lonely_bin_logits(num=256, num_classes=600):
+    """Logits whose every gradient norm is ~0 except one ~1, alone in the
+    last bin: its weight is N / (1 * M) = num * num_classes / 2 (76,800
+    here), above float16's largest value 65,504."""
+    z = np.full((num, num_classes), -20.0)
+    y = np.zeros(num, dtype=np.int64)
+    z[:, 0] = 20.0
+    z[0, 1] = 20.0  # sigma ~ 1 against a target of 0: g ~ 1
+    return z, y
+
+
+def test_lonely_bin_weight_stays_finite_in_float16():
+    z, y = lonely_bin_logits()
+    assert z.size / 2 > np.finfo(np.float16).max
+    elem, _ = np_ghm(z, np.eye(z.shape[1])[y], 10)
+    expected = elem.sum() / elem.size
+    assert expected > 5  # the lonely element's weight dominates
+    logits = torch.tensor(z, dtype=torch.float16, requires_grad=True)
+    out = GHMCLoss()(logits, torch.tensor(y))
+    assert out.dtype == torch.float32 and torch.isfinite(out)
+    np.testing.assert_allclose(out.item(), expected, rtol=1e-3)
+    out.backward()
+    assert torch.isfinite(logits.grad).all()
+    # d loss / d z = beta * (sigma - y) / N = 1 / M for the lonely logit.
+    assert logits.grad[0, 1].item() == pytest.approx(0.5, rel=1e-3)
+
+
+def test_lonely_bin_weight_stays_finite_under_autocast():
+    z, y = lonely_bin_logits()
+    elem, _ = np_ghm(z, np.eye(z.shape[1])[y], 10)
+    features = torch.tensor(z, dtype=torch.float32, requires_grad=True)
+    identity = torch.eye(z.shape[1])
+    with torch.autocast('cpu', dtype=torch.float16):
+        # The head's linear layer gives float16 logits under autocast.
+        logits = torch.nn.functional.linear(features, identity)
+        assert logits.dtype == torch.float16
+        out = GHMCLoss()(logits, torch.tensor(y))
+    assert torch.isfinite(out)
+    np.testing.assert_allclose(out.item(), elem.sum() / elem.size, rtol=1e-3)
+    out.backward()
+    assert torch.isfinite(features.grad).all()
+
+
+def test_non_finite_logits_are_binned():
+    # NaN gradient norms (the AMP scaler skips such a step) fall in the last
+    # bin instead of an arbitrary integer that would break the counts.
+    g = torch.tensor([0.0, float('nan'), 0.5])
+    assert ghm_bin_index(g, 10).tolist() == [0, 9, 5]
