@@ -1,8 +1,8 @@
-# Learning to re-weight (L2RW, Ren et al., ICML 2018) as compared by paper
-# 002 (Jamal et al., CVPR 2020): the meta-reweighted CE config at IF 200
+# Learning to re-weight (L2RW, Ren et al., ICML 2018) as compared by
+# Jamal et al. (CVPR 2020): the meta-reweighted CE config at IF 200
 # with no pre-training, no class weights and the weights
 # max(-grad eps, 0) normalised to sum to one, every iteration from epoch 0.
-# Paper 002, CIFAR-LT-10 table, IF 200: "L2RW".
+# Jamal et al., CIFAR-LT-10 table, IF 200: "L2RW".
 _base_ = ('../meta-reweight/'
           'meta-reweight-ce_resnet32_1xb128_cifar10-lt-r200.py')
 

@@ -1,7 +1,7 @@
-# Meta-reweighted focal loss (Jamal et al., CVPR 2020): the meta-reweighted
-# CE config at IF 10 with the softmax focal loss (gamma 2.0) as L, in the
-# look-ahead, on the development set and in the update. Paper 002, CIFAR-LT-100
-# table, IF 10: "Ours with focal loss".
+# Meta-reweighted focal loss (Jamal et al., CVPR 2020): the meta-reweighted CE
+# config at IF 10 with the softmax focal loss (gamma 2.0) as L, in the
+# look-ahead, on the development set and in the update. Jamal et al.,
+# CIFAR-LT-100 table, IF 10: "Ours with focal loss".
 _base_ = './meta-reweight-ce_resnet32_1xb128_cifar100-lt-r10.py'
 
 model = dict(

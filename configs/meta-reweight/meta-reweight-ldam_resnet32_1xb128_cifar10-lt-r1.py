@@ -1,7 +1,7 @@
 # Meta-reweighted LDAM loss (Jamal et al., CVPR 2020): the meta-reweighted
 # CE config at IF 1 with a cosine classifier and the LDAM loss (margins
 # proportional to n_c^(-1/4), the largest 0.5, s = 30; no DRW) as L.
-# Paper 002, CIFAR-LT-10 table, IF 1: "Ours with LDAM loss".
+# Jamal et al., CIFAR-LT-10 table, IF 1: "Ours with LDAM loss".
 _base_ = './meta-reweight-ce_resnet32_1xb128_cifar10-lt-r1.py'
 
 model = dict(

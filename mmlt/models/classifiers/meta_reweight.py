@@ -15,7 +15,37 @@ conditional term :math:`\epsilon_i`, learned per batch by one meta step
     \epsilon &\leftarrow \epsilon - \tau \nabla_\epsilon \frac{1}{|B_d|}
         \sum_{j \in B_d} L_j(\tilde\theta(\epsilon)),
 
-with :math:`B_d` a batch of the balanced development set. The L2RW variant
+with :math:`B_d` a batch of the balanced development set.
+
+**The step in the authors' units.** Algorithm 1 writes the look-ahead loss
+as the batch mean (above, ``lookahead_reduction='mean'``). The authors'
+released CIFAR code sums it over the batch and steps :math:`\epsilon` by
+0.01 (``lookahead_reduction='sum'``, ``meta_lr=0.01``):
+:math:`\tilde\theta = \theta - \eta \nabla_\theta \sum_i (w_{y_i} +
+\epsilon_i) L_i`. As :math:`\nabla_{\epsilon_i}` of the development loss
+is :math:`-\eta_{\text{eff}} \langle \nabla L_i(\theta), \nabla
+L_D(\tilde\theta) \rangle` with :math:`\eta_{\text{eff}} = \eta` for
+the sum and :math:`\eta / |B|` for the mean,
+
+- the summed form at :math:`(\eta, \tau)` is exactly the mean form at
+  :math:`(|B|\eta, \tau)` (the same :math:`\tilde\theta`, the same
+  gradient);
+- to first order in the look-ahead step it is the mean form at
+  :math:`(\eta, |B|\tau)`: the authors' 0.01 is :math:`\tau = 0.01
+  |B|` (1.28 at batch 128) on the mean.
+
+:math:`|B|` is the global batch (all ranks). The development loss is the
+batch mean in both forms (Algorithm 1, line 12).
+
+**Precision.** Under autocast (``AmpOptimWrapper``) the look-ahead, the
+development gradient and the gradient products run in the parameters'
+precision with autocast off: in half precision the central difference's
+step is below the resolution of the losses and the two ``autograd.grad``
+calls would run without the loss scaling of the real update. The look-ahead
+gradient then comes from a second forward of the training batch at full
+precision; the real update keeps the autocast losses.
+
+The L2RW variant
 (Ren et al., ICML 2018) uses no class weights (:math:`w = 0`) and turns the
 same gradient into weights :math:`\max(-\nabla_{\epsilon_i}, 0)` normalised
 to sum to one.
@@ -26,6 +56,7 @@ differences. Under ``torch.distributed`` the parameter gradients are
 averaged over ranks, so that every rank sees the look-ahead and the
 :math:`\epsilon` gradient of one process holding the global batch.
 """
+import contextlib
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
@@ -38,6 +69,9 @@ VARIANTS = ('class_balanced', 'l2rw')
 #: How the products of the per-sample gradients with the development
 #: gradient are computed (:func:`epsilon_gradient`).
 DIRECTIONAL_DERIVATIVES = ('central_difference', 'forward_ad')
+#: How the look-ahead loss is reduced over the batch: the paper's mean or
+#: the authors' code's sum (see the module docstring for the mapping).
+LOOKAHEAD_REDUCTIONS = ('mean', 'sum')
 
 Params = Dict[str, torch.Tensor]
 
@@ -79,6 +113,29 @@ def sum_across_ranks(value: torch.Tensor) -> torch.Tensor:
     if world_size() > 1:
         dist.all_reduce(value)
     return value
+
+
+def autocast_off(device_type: str):
+    """A context that turns autocast off on ``device_type`` if it is on.
+
+    Args:
+        device_type (str): ``tensor.device.type``.
+
+    Returns:
+        A context manager (a no-op where autocast is off or unsupported).
+    """
+    if autocast_enabled(device_type):
+        return torch.autocast(device_type, enabled=False)
+    return contextlib.nullcontext()
+
+
+def autocast_enabled(device_type: str) -> bool:
+    """Whether autocast is on for ``device_type`` (False for device types
+    autocast does not know, such as ``meta``)."""
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except (RuntimeError, ValueError):
+        return False
 
 
 def look_ahead(params: Params, grads: Sequence[torch.Tensor],
@@ -127,9 +184,9 @@ def loss_directional_derivative(loss_fn: Callable[[Params], torch.Tensor],
             name: fwAD.make_dual(p.detach(), t.to(p))
             for (name, p), t in zip(params.items(), tangents)
         }
-        tangent = fwAD.unpack_dual(loss_fn(duals)).tangent
+        primal, tangent = fwAD.unpack_dual(loss_fn(duals))
     if tangent is None:  # the losses do not depend on the parameters
-        tangent = torch.zeros(())
+        tangent = torch.zeros_like(primal)
     return tangent
 
 
@@ -167,15 +224,18 @@ def loss_central_difference(loss_fn: Callable[[Params], torch.Tensor],
     step = check_number('loss_central_difference', 'step', step, 0,
                         low_inclusive=False)
     with torch.no_grad():
+        # A tensor, not a Python float: no host sync on the hot path.
         norm = torch.sqrt(sum((t.double()**2).sum() for t in tangents))
-        if norm == 0:  # no direction: every product is zero
-            return torch.zeros(())
-        h = step / float(norm)
+        nonzero = norm > 0
+        # No direction (norm 0): every product is 0; h = 0 keeps the
+        # parameters finite and the result is masked below.
+        h = torch.where(nonzero, step / norm, torch.zeros_like(norm))
         plus, minus = (loss_fn({
-            name: p.detach() + sign * h * t.to(p)
+            name: p.detach() + sign * h.to(p) * t.to(p)
             for (name, p), t in zip(params.items(), tangents)
         }) for sign in (1, -1))
-        return (plus - minus) / (2 * h)
+        diff = (plus - minus) / (2 * h).to(plus)
+        return torch.where(nonzero, diff, torch.zeros_like(diff))
 
 
 def epsilon_gradient(losses: torch.Tensor,
@@ -185,7 +245,8 @@ def epsilon_gradient(losses: torch.Tensor,
                      dev_loss_fn: Callable[[Params], torch.Tensor],
                      lr: float,
                      directional_derivative: str = 'central_difference',
-                     difference_step: float = 1e-2) -> torch.Tensor:
+                     difference_step: float = 1e-2,
+                     lookahead_reduction: str = 'mean') -> torch.Tensor:
     r""":math:`\nabla_\epsilon` of the development loss after a look-ahead.
 
     With :math:`\epsilon = 0` the look-ahead is
@@ -198,15 +259,22 @@ def epsilon_gradient(losses: torch.Tensor,
         \langle \nabla_\theta L_i(\theta), \nabla L_D(\tilde\theta)
         \rangle,
 
-    the gradient of Algorithm 1, line 13, computed as a backward for
-    :math:`g` (the graph of ``losses`` is kept for the real update), a
-    forward/backward of the development batch at :math:`\tilde\theta`,
-    and the products: exactly by one forward-mode pass
+    the gradient of Algorithm 1, line 13 (``lookahead_reduction='mean'``;
+    with ``'sum'``, the authors' code, :math:`g` is the gradient of the
+    sum and the :math:`1/|B|` factors are gone). It is computed as a
+    backward for :math:`g` (the graph of ``losses`` is kept for the real
+    update), a forward/backward of the development batch at
+    :math:`\tilde\theta`, and the products: exactly by one forward-mode pass
     (:func:`loss_directional_derivative`), or by a central difference of
     two forward passes (:func:`loss_central_difference`, relative error
     about :math:`10^{-4}`, half the time on CPU). Under ``torch.distributed``
     :math:`g` and :math:`\nabla L_D` are averaged over ranks and
     :math:`|B|` is the global batch (the ranks' equal batches together).
+
+    Under autocast all of it runs with autocast off, in the parameters'
+    precision, and :math:`g` comes from a second forward of ``loss_fn``
+    (the autocast graph of ``losses`` would give half-precision
+    gradients without loss scaling).
 
     Args:
         losses (torch.Tensor): Per-sample training losses
@@ -219,7 +287,7 @@ def epsilon_gradient(losses: torch.Tensor,
             :math:`\theta` by name.
         loss_fn (Callable): Maps parameters by name to the per-sample
             training losses (the computation of ``losses``, re-run with
-            dual tensors).
+            other parameters).
         dev_loss_fn (Callable): Maps parameters by name to the mean loss of
             this rank's development batch.
         lr (float): The look-ahead step size :math:`\eta`.
@@ -229,41 +297,63 @@ def epsilon_gradient(losses: torch.Tensor,
         difference_step (float): The step of the central difference in
             parameter space (see :func:`loss_central_difference`).
             Defaults to 1e-2.
+        lookahead_reduction (str): ``'mean'`` (Algorithm 1) or ``'sum'``
+            (the authors' code) over the global batch.
+            Defaults to ``'mean'``.
 
     Returns:
-        torch.Tensor: :math:`\nabla_\epsilon`, shape ``(N, )``, detached.
+        torch.Tensor: :math:`\nabla_\epsilon`, shape ``(N, )``, detached,
+        in the parameters' precision.
     """
-    check_choice('epsilon_gradient', 'directional_derivative',
-                 directional_derivative, DIRECTIONAL_DERIVATIVES)
+    owner = 'epsilon_gradient'
+    check_choice(owner, 'directional_derivative', directional_derivative,
+                 DIRECTIONAL_DERIVATIVES)
+    check_choice(owner, 'lookahead_reduction', lookahead_reduction,
+                 LOOKAHEAD_REDUCTIONS)
     names = list(params)
-    if class_weight is None:
-        lookahead = {n: params[n].detach() for n in names}
-    else:
-        grads = torch.autograd.grad((class_weight.detach() * losses).mean(),
-                                    [params[n] for n in names],
-                                    retain_graph=True,
-                                    allow_unused=True)
-        grads = average_across_ranks([
-            torch.zeros_like(params[n]) if g is None else g
-            for n, g in zip(names, grads)
-        ])
-        lookahead = look_ahead({n: params[n].detach()
-                                for n in names}, grads, lr)
-    lookahead = {n: p.requires_grad_() for n, p in lookahead.items()}
-    dev_grads = torch.autograd.grad(
-        dev_loss_fn(lookahead), [lookahead[n] for n in names],
-        allow_unused=True)
-    dev_grads = average_across_ranks([
-        torch.zeros_like(lookahead[n]) if g is None else g
-        for n, g in zip(names, dev_grads)
-    ])
-    if directional_derivative == 'forward_ad':
-        products = loss_directional_derivative(loss_fn, params, dev_grads)
-    else:
-        products = loss_central_difference(loss_fn, params, dev_grads,
-                                           difference_step)
     batch = losses.numel() * world_size()
-    return (-lr / batch * products).expand_as(losses).detach()
+    # The look-ahead moves by lookahead_lr times the global mean's
+    # gradient g, and d theta~ / d eps_i = -eta_eff grad L_i.
+    summed = lookahead_reduction == 'sum'
+    lookahead_lr = lr * batch if summed else lr
+    eta_eff = lr if summed else lr / batch
+    device_type = losses.device.type
+    amp = autocast_enabled(device_type)  # read before turning it off
+    with autocast_off(device_type):
+        if class_weight is None:
+            lookahead = {n: params[n].detach() for n in names}
+        else:
+            if amp:
+                # The autocast graph would give half-precision gradients.
+                full, retain = loss_fn(params), False
+            else:
+                full, retain = losses, True
+            weight = class_weight.detach().to(full.dtype)
+            grads = torch.autograd.grad((weight * full).mean(),
+                                        [params[n] for n in names],
+                                        retain_graph=retain,
+                                        allow_unused=True)
+            grads = average_across_ranks([
+                torch.zeros_like(params[n]) if g is None else g
+                for n, g in zip(names, grads)
+            ])
+            lookahead = look_ahead({n: params[n].detach()
+                                    for n in names}, grads, lookahead_lr)
+        lookahead = {n: p.requires_grad_() for n, p in lookahead.items()}
+        dev_grads = torch.autograd.grad(
+            dev_loss_fn(lookahead), [lookahead[n] for n in names],
+            allow_unused=True)
+        dev_grads = average_across_ranks([
+            torch.zeros_like(lookahead[n]) if g is None else g
+            for n, g in zip(names, dev_grads)
+        ])
+        if directional_derivative == 'forward_ad':
+            products = loss_directional_derivative(loss_fn, params,
+                                                   dev_grads)
+        else:
+            products = loss_central_difference(loss_fn, params, dev_grads,
+                                               difference_step)
+    return (-eta_eff * products).expand(losses.shape).detach()
 
 
 def meta_sample_weights(eps_grad: torch.Tensor,
@@ -316,7 +406,8 @@ def meta_reweighted_loss(losses: torch.Tensor,
                          meta_lr: float,
                          variant: str = 'class_balanced',
                          directional_derivative: str = 'central_difference',
-                         difference_step: float = 1e-2) -> dict:
+                         difference_step: float = 1e-2,
+                         lookahead_reduction: str = 'mean') -> dict:
     r"""The loss of the real update (Algorithm 1, lines 8-14).
 
     Args:
@@ -335,6 +426,8 @@ def meta_reweighted_loss(losses: torch.Tensor,
             Defaults to ``'central_difference'``.
         difference_step (float): See :func:`epsilon_gradient`.
             Defaults to 1e-2.
+        lookahead_reduction (str): ``'mean'`` or ``'sum'``, see
+            :func:`epsilon_gradient`. Defaults to ``'mean'``.
 
     Returns:
         dict: ``loss`` (:math:`\frac{1}{|B|}\sum_i v_i L_i` with the
@@ -344,6 +437,6 @@ def meta_reweighted_loss(losses: torch.Tensor,
     inner_weight = class_weight if variant == 'class_balanced' else None
     eps_grad = epsilon_gradient(losses, inner_weight, params, loss_fn,
                                 dev_loss_fn, lr, directional_derivative,
-                                difference_step)
+                                difference_step, lookahead_reduction)
     weight = meta_sample_weights(eps_grad, class_weight, meta_lr, variant)
     return dict(loss=(weight * losses).mean(), weight=weight)

@@ -10,8 +10,8 @@ from torch.func import functional_call
 from mmlt.models.losses.class_balanced_loss import class_balanced_weights
 from mmlt.models.losses.utils import check_choice, check_number, set_buffer
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
-from .meta_reweight import (DIRECTIONAL_DERIVATIVES, VARIANTS,
-                            meta_reweighted_loss)
+from .meta_reweight import (DIRECTIONAL_DERIVATIVES, LOOKAHEAD_REDUCTIONS,
+                            VARIANTS, meta_reweighted_loss)
 
 HOOK_HINT = ("add dict(type='MetaReweightHook') to custom_hooks: it tells "
              'the model the epoch, the learning rate and the development '
@@ -72,14 +72,27 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
     statistics untouched. Layers drawing random numbers (dropout) would draw
     new ones in those passes.
 
+    Under autocast (``--amp``) the meta step (look-ahead, development
+    gradient, products) runs at full precision with autocast off, and the
+    sample weights are float32; the real update keeps the autocast forward
+    (see :mod:`~mmlt.models.classifiers.meta_reweight`).
+
     The head's loss is :math:`L` and must give per-sample losses with
     ``reduction_override='none'`` (mmpretrain's ``CrossEntropyLoss``,
     ``SoftmaxFocalLoss``, ``LDAMLoss``); keep it unweighted, the class
     weights are applied here.
 
     Args:
-        meta_lr (float): :math:`\tau > 0`, the step size of :math:`\epsilon`
-            (unused by ``'l2rw'``, which normalises the weights).
+        meta_lr (float): :math:`\tau \ge 0`, the step size of
+            :math:`\epsilon`, in the units of ``lookahead_reduction``: the
+            authors' code steps by 0.01 on the summed loss
+            (``lookahead_reduction='sum'``), which is about
+            :math:`0.01 |B|` on the mean (:math:`|B|` the global batch).
+            0 skips the meta step: plain :math:`L`, then
+            :math:`w_y L` from ``meta_start_epoch`` on (class-balanced
+            fine-tuning, the paper's "Class-balanced fine-tuning" row and
+            the matched baseline of the meta stage). Unused by ``'l2rw'``,
+            which normalises the weights.
         meta_start_epoch (int): :math:`t_1`, the first (0-based) epoch of
             the meta stage. Defaults to 0.
         variant (str): ``'class_balanced'`` (Jamal et al.) or ``'l2rw'``.
@@ -96,6 +109,11 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
             Defaults to ``'central_difference'``.
         difference_step (float): The central difference's step in
             parameter space. Defaults to 1e-2.
+        lookahead_reduction (str): The look-ahead loss over the batch:
+            ``'mean'`` (Algorithm 1 as printed) or ``'sum'`` (the authors'
+            code, where ``meta_lr=0.01`` is their step). The summed form at
+            lr :math:`\eta` equals the mean form at :math:`|B|\eta`.
+            Defaults to ``'mean'``.
         class_counts (Sequence[int], optional): Training count per class.
             Defaults to None (set by ``ClassCountsHook``).
         **kwargs: The arguments of :class:`ImageClassifier` (``backbone``,
@@ -110,6 +128,7 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
                  class_balanced_pretrain: bool = False,
                  directional_derivative: str = 'central_difference',
                  difference_step: float = 1e-2,
+                 lookahead_reduction: str = 'mean',
                  class_counts: Optional[CountsLike] = None,
                  **kwargs):
         super().__init__(**kwargs)
@@ -120,8 +139,11 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
         self.difference_step = check_number(
             name, 'difference_step', difference_step, 0, low_inclusive=False)
         self.directional_derivative = directional_derivative
-        self.meta_lr = check_number(name, 'meta_lr (tau)', meta_lr, 0,
-                                    low_inclusive=False)
+        check_choice(name, 'lookahead_reduction', lookahead_reduction,
+                     LOOKAHEAD_REDUCTIONS)
+        self.lookahead_reduction = lookahead_reduction
+        # 0: class-balanced fine-tuning, no meta step.
+        self.meta_lr = check_number(name, 'meta_lr (tau)', meta_lr, 0)
         if not (isinstance(meta_start_epoch, int) and meta_start_epoch >= 0):
             raise ValueError(f'{name}: meta_start_epoch must be a '
                              f'non-negative int (0-based epoch), got '
@@ -144,6 +166,9 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
         self._epoch: Optional[int] = None
         self._dev_batch = None
         self._lr: Optional[float] = None
+        # The last meta step's eps, weights and labels, for the hook's
+        # per-epoch statistics.
+        self.meta_record: Optional[dict] = None
 
     def class_counts_changed(self) -> None:
         """Recompute :math:`w_y` from the new counts."""
@@ -154,6 +179,13 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
     def in_meta_stage(self, epoch: int) -> bool:
         """Whether ``epoch`` (0-based) is in the meta stage."""
         return epoch >= self.meta_start_epoch
+
+    def needs_dev_batch(self, epoch: int) -> bool:
+        """Whether an iteration of ``epoch`` runs the meta step (and needs
+        a development batch): in the meta stage, unless ``meta_lr`` is 0
+        for the class-balanced variant."""
+        return self.in_meta_stage(epoch) and not (
+            self.variant == 'class_balanced' and self.meta_lr == 0)
 
     def set_meta_inputs(self,
                         epoch: int,
@@ -180,7 +212,7 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> dict:
-        """The training loss of one batch (the meta step in the meta stage).
+        r"""The training loss of one batch (the meta step in the meta stage).
 
         Args:
             inputs (torch.Tensor): The preprocessed images ``(N, ...)``.
@@ -188,9 +220,10 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
 
         Returns:
             dict: ``loss`` and, in the meta stage, statistics of the weights
-            (``meta_weight_mean``/``_min``/``_max``, ``meta_dev``: the
-            development loss before the update; none of them is added to
-            the loss).
+            (``meta_weight_mean``/``_min``/``_max``; not added to the
+            loss). The step's :math:`\epsilon` (for L2RW: the weights),
+            weights and labels are kept in ``meta_record`` for
+            :class:`~mmlt.engine.hooks.MetaReweightHook`.
         """
         name = type(self).__name__
         if self._epoch is None:
@@ -206,6 +239,10 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
         else:
             class_weight = self.sample_class_weight(target, losses)
         if not meta:
+            return dict(loss=(class_weight * losses).mean())
+        if not self.needs_dev_batch(self._epoch):  # tau = 0: eps = 0
+            self._record(torch.zeros_like(class_weight), class_weight,
+                         target)
             return dict(loss=(class_weight * losses).mean())
         if self._dev_batch is None or self._lr is None:
             raise RuntimeError(f'{name}: no development batch or learning '
@@ -226,13 +263,24 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
             self.meta_lr,
             self.variant,
             self.directional_derivative,
-            self.difference_step)
+            self.difference_step,
+            self.lookahead_reduction)
         weight = out['weight']
+        self._record(
+            weight if self.variant == 'l2rw' else weight - class_weight,
+            weight, target)
         return dict(
             loss=out['loss'],
             meta_weight_mean=weight.mean(),
             meta_weight_min=weight.min(),
             meta_weight_max=weight.max())
+
+    def _record(self, eps: torch.Tensor, weight: torch.Tensor,
+                target: torch.Tensor) -> None:
+        """Keep a step's eps, weights and hard labels (detached)."""
+        labels = target if target.dim() == 1 else target.argmax(dim=1)
+        self.meta_record = dict(
+            eps=eps.detach(), weight=weight.detach(), labels=labels.detach())
 
     def per_sample_loss(self, cls_score: torch.Tensor,
                         target: torch.Tensor) -> torch.Tensor:
@@ -252,12 +300,16 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
 
     def sample_class_weight(self, target: torch.Tensor,
                             losses: torch.Tensor) -> torch.Tensor:
-        """:math:`w_{y_i}` of every sample (expected over soft targets)."""
+        """:math:`w_{y_i}` of every sample (expected over soft targets), at
+        least float32 (under autocast the losses may be half: w + eps
+        would lose eps)."""
         self.get_class_counts()  # a clear error when there are no counts
-        weight = self.cb_weight.to(losses)
+        weight = self.cb_weight.to(
+            device=losses.device,
+            dtype=torch.promote_types(losses.dtype, torch.float32))
         if target.dim() == 1:
             return weight[target]
-        return target.to(losses) @ weight
+        return target.to(weight) @ weight
 
     def functional_loss(self, params: dict, inputs: torch.Tensor,
                         target: torch.Tensor) -> torch.Tensor:

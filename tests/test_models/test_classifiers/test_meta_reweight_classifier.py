@@ -332,8 +332,13 @@ def test_zero_meta_lr_is_class_balanced_training():
         loss=dict(type='ClassBalancedLoss', beta=BETA, class_counts=COUNTS))
     cb_params = take_steps(cb, batches)
     meta = build()
-    meta.meta_lr = 0.0  # the config refuses tau <= 0; the formula allows it
+    meta.meta_lr = 0.0
     assert_same(take_steps(meta, batches, devs), cb_params)
+    # tau = 0 in the config: no meta step, no development batch needed.
+    meta = build(meta_lr=0.0)
+    assert not meta.needs_dev_batch(0)
+    assert_same(take_steps(meta, batches), cb_params)
+    assert meta.meta_record['eps'].eq(0).all()
     # With tau > 0 the meta step changes the update.
     meta = build()
     meta.meta_lr = 5.0
@@ -395,8 +400,8 @@ def test_two_ranks_apply_the_single_process_update():
 # ------------------------------------------------------------ bad input --
 
 @pytest.mark.parametrize('kwargs, match', [
-    (dict(meta_lr=0.0), 'meta_lr'),
     (dict(meta_lr=-1.0), 'meta_lr'),
+    (dict(lookahead_reduction='max'), 'lookahead_reduction'),
     (dict(variant='mwn'), 'variant'),
     (dict(meta_start_epoch=-1), 'meta_start_epoch'),
     (dict(variant='l2rw', class_balanced_pretrain=True), 'L2RW'),
