@@ -35,10 +35,13 @@ def parse_requirements(fname):
 
 
 def add_mim_extension():
-    """Ship ``configs/`` and ``tools/`` inside the package as ``mmlt/.mim``.
+    """Ship ``configs/``, ``tools/`` and ``model-index.yml`` inside the
+    package as ``mmlt/.mim``.
 
-    OpenMMLab's ``mim`` finds a package's configs and tools there (``mim
-    train mmlt CONFIG``). Editable installs link them, other installs copy.
+    OpenMMLab's ``mim`` finds a package's configs, tools and model index
+    there (``mim train mmlt CONFIG``, ``mim search mmlt``), and importing
+    mmlt registers the index with mmpretrain's ``ModelHub``. Editable
+    installs link them, other installs copy.
     """
     if 'develop' in sys.argv or any('editable' in a for a in sys.argv):
         mode = 'symlink'
@@ -48,7 +51,7 @@ def add_mim_extension():
         return
     mim_path = osp.join(HERE, 'mmlt', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    for name in ('configs', 'tools'):
+    for name in ('configs', 'tools', 'model-index.yml'):
         src = osp.join(HERE, name)
         dst = osp.join(mim_path, name)
         if osp.islink(dst) or osp.isfile(dst):
@@ -61,7 +64,10 @@ def add_mim_extension():
                 continue
             except OSError:
                 warnings.warn(f'Could not link {dst}; copying instead.')
-        shutil.copytree(src, dst)
+        if osp.isfile(src):
+            shutil.copyfile(src, dst)
+        else:
+            shutil.copytree(src, dst)
 
 
 if __name__ == '__main__':
@@ -76,7 +82,13 @@ if __name__ == '__main__':
         keywords='long-tailed recognition, image classification, mmpretrain',
         packages=find_packages(exclude=('configs', 'tools', 'tests')),
         include_package_data=True,
-        package_data={'mmlt': ['.mim/configs/**/*.py', '.mim/tools/**/*']},
+        package_data={
+            'mmlt': [
+                '.mim/model-index.yml', '.mim/configs/**/*.py',
+                '.mim/configs/**/metafile.yml', '.mim/configs/**/README.md',
+                '.mim/tools/**/*'
+            ]
+        },
         python_requires='>=3.8',
         license='Apache License 2.0',
         classifiers=[
@@ -87,5 +99,6 @@ if __name__ == '__main__':
         extras_require={
             'tests': parse_requirements('requirements/tests.txt'),
             'mim': parse_requirements('requirements/mminstall.txt'),
+            'optional': parse_requirements('requirements/optional.txt'),
         },
         zip_safe=False)

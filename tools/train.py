@@ -59,7 +59,11 @@ def parse_args():
 
 
 def merge_args(cfg, args):
-    """Apply the command-line switches to the config."""
+    """Apply the command-line switches to the config.
+
+    ``--cfg-options`` is applied last (as in mmpretrain), so it overrides
+    what the other switches set.
+    """
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -93,6 +97,9 @@ def merge_args(cfg, args):
             loader['pin_memory'] = False
         if args.no_persistent_workers:
             loader['persistent_workers'] = False
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 
@@ -111,10 +118,7 @@ def check_work_dir(cfg) -> None:
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg = merge_args(cfg, args)
+    cfg = merge_args(Config.fromfile(args.config), args)
     cfg.launcher = args.launcher
     check_work_dir(cfg)
     setup_cpu_distributed(cfg, args.launcher)

@@ -18,12 +18,18 @@ custom_hooks = [
     dict(type='PerClassRecallHook'),
 ]
 
-# Scalars go to vis_data/scalars.json and to TensorBoard event files.
-vis_backends = [
-    dict(type='LocalVisBackend'),
-    dict(type='TensorboardVisBackend'),
-]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+# Scalars (and the per-class recall tables) go to vis_data/ through the
+# Local backend. TensorBoard is optional (`pip install tensorboard`); switch
+# it on in a config with
+#   visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
+#                                   dict(type='TensorboardVisBackend')])
+# `_delete_` drops the `_scope_` key that mmengine adds to every dict
+# inherited from the `mmpretrain::` base: mmpretrain's
+# tools/visualization/browse_dataset.py passes the dict on as keyword
+# arguments and would fail on it.
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    _delete_=True, type='UniversalVisualizer', vis_backends=vis_backends)
 
 # A fixed seed: long-tail results vary by about a point between seeds.
 randomness = dict(seed=0, deterministic=False)

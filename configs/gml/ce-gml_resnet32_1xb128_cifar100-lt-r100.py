@@ -3,7 +3,7 @@
 # statistics), its linear classifier re-initialised and fine-tuned with the
 # geometric mean loss, re-weighted by the training counts, on the usual
 # instance-balanced batches (the re-weighting is GML's balancing; Tab. 8
-# ablates it: ce-gml-noreweight_*, ce-gml-noreweight-resample_*). Paper 003:
+# ablates it: ce-gml-noreweight_*, ce-gml-noreweight-resample_*). GML (Du & Wu 2023):
 # "CE + GML" (Tab. 3, 6, 8, 9). Pass the stage-one (CE) checkpoint, e.g.
 #   CE=work_dirs/ce_resnet32_1xb128_cifar100-lt-r100
 #   CFG=configs/gml/ce-gml_resnet32_1xb128_cifar100-lt-r100.py

@@ -4,7 +4,7 @@
 # class-balanced sampling and the label-aware smoothing loss. The backbone is
 # frozen, but its BN layers re-estimate their running statistics on the
 # class-balanced batches while their affine weights stay fixed ("shift
-# learning on BN", which MiSLAS uses on Places-LT). Paper 003: "MiSLAS"
+# learning on BN", which MiSLAS uses on Places-LT). GML (Du & Wu 2023): "MiSLAS"
 # (Tab. 5).
 # Hyper-parameters: the papers in this project (003 included) give no MiSLAS
 # stage-two values for Places-LT, so these are the CIFAR-100-LT ones of

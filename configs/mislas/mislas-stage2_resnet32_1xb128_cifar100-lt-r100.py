@@ -6,8 +6,8 @@
 # backbone is frozen, but its BN layers stay in train mode, so their running
 # statistics adapt to the class-balanced batches while their affine weights
 # stay fixed ("shift learning on BN", as the reference does for
-# CIFAR-100-LT, shift_bn on). Paper 001:
-# "MiSLAS" (Tables 2 and 6), paper 003: "MiSLAS".
+# CIFAR-100-LT, shift_bn on). GLAG (Zhang & Xiang 2022):
+# "MiSLAS" (Tables 2 and 6), GML (Du & Wu 2023): "MiSLAS".
 # Hyper-parameters: those of the MiSLAS reference config for this dataset and
 # imbalance factor (10 epochs, lr 0.1, cosine, the classifier at 0.2 x lr).
 # Pass the stage-one checkpoint, e.g.

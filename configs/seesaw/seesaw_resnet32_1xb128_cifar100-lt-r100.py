@@ -2,7 +2,7 @@
 # epochs) with only the loss changed. Seesaw loss (Wang et al., CVPR 2021):
 # mmpretrain's SeesawLoss with its defaults p = 0.8 (mitigation) and q = 2.0
 # (compensation); it accumulates the class counts of the batches it sees.
-# Paper 000: "Seesaw".
+# category-wise GHM (Zhang et al. 2022): "Seesaw".
 _base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
 
 model = dict(

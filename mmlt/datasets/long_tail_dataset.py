@@ -175,6 +175,16 @@ class LongTailDataset:
         """dict: The meta information of the wrapped dataset."""
         return dict(self._metainfo)
 
+    @property
+    def pipeline(self):
+        """The wrapped dataset's pipeline (tools such as mmpretrain's
+        ``browse_dataset.py`` read and replace it)."""
+        return self.dataset.pipeline
+
+    @pipeline.setter
+    def pipeline(self, pipeline) -> None:
+        self.dataset.pipeline = pipeline
+
     def full_init(self) -> None:
         """Load the wrapped dataset and choose the long-tailed subset."""
         if self._fully_initialized:

@@ -210,3 +210,47 @@ class ClassCountsMixin:
         if counts is not None:
             self.class_counts_changed()
 
+
+
+class ClassCountsStateMixin(ClassCountsMixin):
+    """A module that predicts with the class counts and saves them.
+
+    Heads that use the counts at inference (post-hoc logit adjustment)
+    inherit this instead of :class:`ClassCountsMixin`. The counts then
+    travel in the module's ``state_dict`` (as PyTorch's extra state, an
+    int64 tensor, empty when no counts are set), so a model loaded outside
+    a runner (``mmpretrain.get_model``, ``init_model``,
+    ``ImageClassificationInferencer``) gets the counts it was trained with;
+    under a runner ``ClassCountsHook`` sets them as before.
+
+    Loading never overrides counts that are already set (explicit ones, or
+    the training set's counted by ``ClassCountsHook`` before ``load_from``),
+    and a checkpoint without the entry (e.g. of a ``LinearClsHead``) loads
+    without a missing-key warning.
+    """
+
+    def get_extra_state(self) -> torch.Tensor:
+        """The counts as an int64 tensor, empty when none are set."""
+        if not self.has_class_counts:
+            return torch.zeros(0, dtype=torch.int64)
+        return self.class_counts.detach().to('cpu', torch.int64).clone()
+
+    def set_extra_state(self, state) -> None:
+        """Take the saved counts unless counts are already set."""
+        if self.has_class_counts or state is None:
+            return
+        counts = torch.as_tensor(state)
+        if counts.numel():
+            self._store_class_counts(self._check_counts(counts))
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+        # Checkpoints written before the counts were saved here, or of a
+        # head without counts, still load cleanly.
+        key = prefix + '_extra_state'
+        if key in missing_keys:
+            missing_keys.remove(key)

@@ -233,3 +233,17 @@ def test_bad_dev_split_arguments():
     with pytest.raises(ValueError, match='dev_per_class must be a '
                        'non-negative int'):
         toy(dev_per_class=-1)
+
+
+def test_pipeline_is_the_wrapped_datasets():
+    # mmpretrain's browse_dataset.py reads dataset.pipeline and replaces it.
+    ds = toy()
+    assert ds.pipeline is ds.dataset.pipeline
+
+    def mark(results):
+        results['marked'] = True
+        return results
+
+    ds.pipeline = mark
+    assert ds.dataset.pipeline is mark
+    assert ds[0]['marked']

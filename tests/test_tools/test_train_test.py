@@ -13,7 +13,10 @@ EXPECTED_COUNTS = [int(20 * 10**(-i / 9)) for i in range(10)]
 
 
 def test_train_then_test_then_resume(tmp_path, fmnist_root):
-    cfg = tiny_config(tmp_path, fmnist_root, epochs=2)
+    # TensorBoard is optional; this run switches it on.
+    tensorboard = ("visualizer = dict(vis_backends=[dict(type="
+                   "'LocalVisBackend'), dict(type='TensorboardVisBackend')])")
+    cfg = tiny_config(tmp_path, fmnist_root, epochs=2, extra=tensorboard)
     work = str(tmp_path / 'work')
     run_tool(['tools/train.py', cfg, '--work-dir', work])
     ckpt = osp.join(work, 'epoch_2.pth')

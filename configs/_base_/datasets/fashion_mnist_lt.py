@@ -16,7 +16,10 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
-test_pipeline = [dict(type='PackInputs')]
+# ToGrayscale leaves the dataset's (28, 28) arrays as they are; it converts an
+# image file read as 3-channel BGR (mmpretrain's ImageClassificationInferencer
+# on a path) to the one channel the model takes.
+test_pipeline = [dict(type='ToGrayscale'), dict(type='PackInputs')]
 
 # The images live in memory and the transforms are cheap: on a 2-core machine
 # loader workers only take cores from the model (0 workers: 0.10 s/iter, 2

@@ -6,7 +6,7 @@ from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
+from mmlt.utils.class_counts import ClassCountsStateMixin, CountsLike
 from ..losses.logit_adjusted_loss import logit_adjustment
 from ..losses.utils import check_finite, check_number
 
@@ -39,15 +39,17 @@ def posthoc_logit_adjustment(logits: torch.Tensor, class_counts: CountsLike,
 
 
 @MODELS.register_module()
-class LogitAdjustedLinearClsHead(ClassCountsMixin, LinearClsHead):
+class LogitAdjustedLinearClsHead(ClassCountsStateMixin, LinearClsHead):
     r"""A linear head that predicts with post-hoc logit adjustment.
 
     Training (and ``mode='tensor'``) is that of ``LinearClsHead``;
     :meth:`predict` scores with :math:`z - \tau \log \pi`
     (:func:`posthoc_logit_adjustment`), where :math:`\pi` is the training
     class prior, from ``ClassCountsHook`` or ``class_counts``. ``tau=0``
-    predicts like ``LinearClsHead``. The checkpoint of a ``LinearClsHead``
-    loads as is; ``tools/analysis/tune_tau_norm.py`` picks ``tau`` on the
+    predicts like ``LinearClsHead``. The counts are saved in the head's
+    ``state_dict``, so a model built outside a runner from a checkpoint
+    (``mmpretrain.get_model``, the inferencer) predicts with them. The
+    checkpoint of a ``LinearClsHead`` loads as is; ``tools/analysis/tune_tau_norm.py`` picks ``tau`` on the
     validation set.
 
     Args:

@@ -1,0 +1,4 @@
+# Copyright (c) mmlt contributors. All rights reserved.
+from .grayscale import ToGrayscale
+
+__all__ = ['ToGrayscale']
