@@ -1,6 +1,6 @@
 # GLAG stage two without the adaptive confidence (ablation, Paper 001
 # Table 7's "AD" column off): glag-stage2_resnet8_1xb128_fashion-mnist-lt-
-# r100.py with lambda fixed at its initial 0.2 (no AdaptiveConfidenceHook);
+# r100.py with lambda fixed at its initial 0.6 (no AdaptiveConfidenceHook);
 # distillation kept. Pass the GraLoss stage-one checkpoint with
 # --cfg-options load_from=PATH. Its validation (the base's development
 # split) only logs: nothing reads it, so --no-validate is fine here.

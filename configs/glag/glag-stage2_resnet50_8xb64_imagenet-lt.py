@@ -28,7 +28,13 @@ model = dict(
         # rank-64 factors plus variances take 0.54 GB.
         covariance_type='lowrank',
         rank=64,
-        max_anchors_per_class=16,
+        # The statistics take 1.8 GB at their peak (0.55 GB kept; float64
+        # sums and finalisation temporaries, stage_two_memory_bytes) and
+        # 4.0 GB with ResNet-10's full 512-d covariances; the rest of 4 GiB
+        # holds every tail training image as an anchor (8.2 KB each with
+        # ResNet-50, 2 KB with ResNet-10; capped per class, and logged, if
+        # they do not fit).
+        memory_limit_gb=4.0,
         # Generated features fill every class up to the largest one: per
         # batch sum_c(n_max - n_c) / sum_c n_c generated per real feature, so
         # real plus generated classes are balanced in expectation (paper: the

@@ -3,19 +3,52 @@
 # (glag-stage1_resnet8_1xb128_fashion-mnist-lt-r100.py) is loaded and its
 # backbone frozen (DecoupledStageHook); its classifier is trained on for 2
 # epochs on real batches mixed with generated features: tail classes (at
-# most 1000 training images: 6 of 10) from a Gaussian calibrated with their
-# k=2 nearest richer classes and confidence lambda (0.2 at the start,
-# adapted per class after every validation by AdaptiveConfidenceHook), head
-# classes from their own statistics; plus distillation from the stage-one
-# classifier on head classes, its weight rising convexly from 0 to 1
-# (GradualScheduleHook). Paper 001: "GLAG (ours)" (Table 2's method) and
-# Table 7's last row with GraLoss in stage one (GraLoss + AD + KD). Pass the
-# stage-one checkpoint, e.g.
+# most 1000 training images: 6 of 10) from a Gaussian calibrated around each
+# of their training features (all are anchors) with the covariance of their
+# k=2 nearest richer classes and confidence lambda (0.6, the paper's, at the
+# start; adapted per class after every validation by AdaptiveConfidenceHook,
+# whose reference is the stage-one model validated before the first epoch,
+# so lambda moves after epoch 1 and after epoch 2), head classes from their
+# own statistics; plus distillation from the stage-one classifier on head
+# classes, its weight rising convexly from 0 to 1 (GradualScheduleHook).
+# Paper 001: "GLAG (ours)" (Table 2's method) and Table 7's last row with
+# GraLoss in stage one (GraLoss + AD + KD). Pass the stage-one checkpoint,
+# e.g.
 #   S1=work_dirs/glag-stage1_resnet8_1xb128_fashion-mnist-lt-r100
 #   CFG=configs/glag/glag-stage2_resnet8_1xb128_fashion-mnist-lt-r100.py
 #   tools/train.py $CFG --cfg-options load_from=$S1/epoch_6.pth
 # Ablations: glag-stage2-noad_* (fixed lambda), glag-stage2-nokd_* (no
-# distillation), glag-stage2-noad-nokd_*.
+# distillation), glag-stage2-noad-nokd_*. Controls (not in the paper):
+# glag-stage2-lambda0_* (lambda = 0: tail features re-sampled, nothing
+# transferred), glag-stage2-nogen_* (no generation, distillation kept),
+# glag-stage2-nogen-nokd_* (plain fine-tuning of the classifier).
+#
+# Calibration form (the paper's equations are illegible in the copy we have;
+# see mmlt/models/utils/feature_calibration.py): the generated features of a
+# tail sample keep the sample as their mean and borrow lambda times the
+# support classes' covariance (mean_transfer='covariance_only'), support
+# weights n_i / d_i (support_weighting='count_distance'). Chosen on a
+# development split of the training pool, never the test set: a
+# frozen-feature replay of this stage two (features of the stage-one
+# backbone, one augmented pass; 2 epochs of this head, optimiser, schedule
+# and KD ramp, fixed lambda) for the GraLoss stage one of seeds 0 and 1,
+# top-1 on 200 images per class of the training pool (LongTailDataset
+# split='dev', dev_per_class=200, dev_seed=2; a head class's images there
+# are mostly training images too; stage one there: 80.45 / 78.95). Mean over the 2 seeds, x 3 lambdas (0.2, 0.6, 1.0), x 5 weightings:
+#   mean_transfer 'covariance_only' 81.62, 'average' (Yang et al.) 70.70,
+#   'interpolate' (the paper's reading) 70.22;
+# 'interpolate' with n_i / d_i: 81.50 / 74.03 / 56.95 at lambda 0.2 / 0.6 /
+# 1.0: the mean moved towards distant clothing classes is read as those
+# classes (the stage-one classifier assigns 62% / 20% / 7% of a tail class's
+# generated features to it; 66% under 'covariance_only' at lambda 0.6,
+# 73% for copies of the anchors). Under 'covariance_only' every weighting is
+# within 0.07 (n_i / d_i 81.67, sqrt(n_i) / d_i 81.63, log(1 + n_i) / d_i
+# 81.61, 1 / d_i 81.60, uniform 81.60) and lambda hardly matters (n_i / d_i:
+# 81.67 / 81.72 / 81.60), so the paper's 0.6 is kept. The controls read:
+# lambda = 0 (copies of the anchors) 81.73, no generation with distillation
+# 76.10, neither 71.98: what generation adds here is re-balancing, not the
+# transfer of head-class statistics. The paper's reading is
+# mean_transfer='interpolate' (with support_weighting='count_distance').
 #
 # Validation (what the adaptive confidence reads) uses a balanced
 # development split of the Fashion-MNIST *training* pool, 20 images per
@@ -47,26 +80,22 @@ model = dict(
         k=2,
         # Tail classes: <= 1000 images (the metric's Medium and Few groups).
         tail_max_count=1000,
-        # Initial confidence lambda in the head classes' statistics: 0.2,
-        # not the paper's 0.6 (CIFAR/ImageNet/iNaturalist, 40 generation
-        # epochs). The calibrated mean lies lambda of the way from the
-        # tail sample to its support classes, and here these are other,
-        # distant classes (the shoes 5, 7, 9 and the bag 8 are all tail;
-        # their richer neighbours are clothes): at 0.6 the stage-one
-        # classifier puts 0.6-31% of a tail class's generated features in
-        # that class (class 7: 0.6%), stage two learns label noise and
-        # falls below stage one (top-1 70.9 vs 79.4, seed 0). The paper
-        # lowers lambda where generation hurts (AdaptiveConfidenceHook),
-        # but 2 epochs allow one step of 0.05. 0.2 is where the adaptation
-        # would lead: chosen on the development split (below), where
-        # 0.0-0.3 beat stage one for both stage-one seeds and 0.6 loses.
-        confidence=0.2,
+        # Initial confidence lambda in the head classes' covariance: the
+        # paper's 0.6 (with the mean kept at the sample, lambda 0.2-1.0 are
+        # within 0.12 on the development split; see the header).
+        confidence=0.6,
+        # The dev-split choice (header); the paper's reading is
+        # mean_transfer='interpolate'.
+        mean_transfer='covariance_only',
+        support_weighting='count_distance',
         # No extra covariance dispersion.
         alpha=0.0,
         # Tukey's ladder of powers: square root.
         beta=0.5,
         # 64-d features, 10 classes: full covariances (164 KB).
         covariance_type='auto',
+        # Every tail training feature is an anchor (1,842 at IF 100,
+        # 0.5 MB), within the default memory_limit_gb.
         # Generated features fill every class up to the largest one: per
         # batch sum_c(n_max - n_c) / sum_c n_c generated per real feature, so
         # real plus generated classes are balanced in expectation (paper: the

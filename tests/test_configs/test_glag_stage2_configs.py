@@ -29,6 +29,9 @@ def _cfg(data_root, work_dir, load_from, epochs=2):
     cfg.model.head.tail_max_count = 12
     cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
     cfg.param_scheduler[0].end = epochs
+    # A large step, so that one epoch on these few images visibly moves the
+    # (random) stage-one classifier's tail accuracies, hence lambda.
+    cfg.optim_wrapper.optimizer.lr = 5.0
     cfg.test_dataloader = cfg.test_evaluator = cfg.test_cfg = None
     cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
     cfg.work_dir = work_dir
@@ -76,11 +79,22 @@ def test_stage_two_adapts_confidence_and_resumes(fmnist_root, tmp_path):
     assert tail.sum() == 8 and head.stats_ready
     # The teacher is the loaded stage-one classifier.
     assert torch.equal(head.teacher_weight, model.head.fc.weight)
-    # Two validations: lambda moved by 0 or +-0.05 per tail class, head
-    # classes kept; the accuracies of the last validation are recorded.
+    # The stage-one model was validated before the first epoch (the
+    # reference), so lambda moves after the first epoch, before the last:
+    # by +-0.05 where the tail accuracy moved (issue 17: the first
+    # validation used to only record, and a 2-epoch stage never adapted).
     start = Config.fromfile(STAGE2).model.head.confidence
+    reference = first.epoch_states[0][1]
+    assert torch.isfinite(reference).all()
+    lam1, acc1 = first.val_states[1]
+    want = (start + 0.05 * torch.sign(acc1 - reference) * tail).clamp(0, 1)
+    assert torch.allclose(first.epoch_states[1][0], want)
+    assert (first.epoch_states[1][0][tail] != start).any()
+    # Two further steps in all: 0, +-0.05 or +-0.1 per tail class, head
+    # classes kept; the accuracies of the last validation are recorded.
     step = (head.confidence - start).abs()
-    assert torch.all((step < 1e-6) | ((step - 0.05).abs() < 1e-6))
+    assert torch.all((step < 1e-6) | ((step - 0.05).abs() < 1e-6) |
+                     ((step - 0.1).abs() < 1e-6))
     assert torch.allclose(head.confidence[~tail], torch.tensor(start))
     assert torch.isfinite(head.prev_class_acc).all()
 
@@ -91,7 +105,8 @@ def test_stage_two_adapts_confidence_and_resumes(fmnist_root, tmp_path):
     saved = torch.load(
         osp.join(work, 'epoch_1.pth'), map_location='cpu',
         weights_only=False)['state_dict']
-    assert torch.isnan(saved['head.prev_class_acc']).all()
+    # Written before the epoch-1 validation: it holds the reference.
+    assert torch.equal(saved['head.prev_class_acc'], reference)
     cfg = _cfg(fmnist_root, work, None)
     cfg.resume = True
     cfg.load_from = osp.join(work, 'epoch_1.pth')

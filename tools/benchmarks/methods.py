@@ -100,6 +100,13 @@ METHODS = OrderedDict([
     # throughout.
     ('CB-Meta', [Stage(_fmnist('meta-reweight', 'meta-reweight-ce'))]),
     ('L2RW', [Stage(_fmnist('l2rw', 'l2rw'))]),
+    # CB-Meta's matched baselines: its training set (the development split
+    # set aside), recipe, seed and stage boundary (epoch 4), so the same
+    # weights after epoch 3; then w_y L over |B| (CB-DRW: CB-Meta with
+    # eps = 0, the paper's "Class-balanced fine-tuning") or over sum w_y
+    # (CE-DRW's normalisation, a step ~5.8x larger here).
+    ('CB-DRW', [Stage(_fmnist('cb-drw', 'cb-drw'))]),
+    ('CE-DRW-matched', [Stage(_fmnist('cb-drw', 'ce-drw-matched'))]),
     # GLAG stage one (Zhang and Xiang, 2022): the Gradual Balanced Loss, tau
     # rising from 0 to 1 (convex: the paper's best), then its tau-form rows,
     # and GraLoss as the stage one of cRT, LWS and MiSLAS (Table 6).
@@ -140,6 +147,21 @@ METHODS = OrderedDict([
     ('GLAG-noAD-noKD', [
         Stage(_fmnist('glag', 'glag-stage1')),
         Stage(_fmnist('glag', 'glag-stage2-noad-nokd'))
+    ]),
+    # Controls (not in the paper), so that a reader sees what generation
+    # adds: lambda = 0 (tail features re-sampled, nothing transferred), no
+    # generation with distillation, and neither (plain fine-tuning).
+    ('GLAG-lambda0', [
+        Stage(_fmnist('glag', 'glag-stage1')),
+        Stage(_fmnist('glag', 'glag-stage2-lambda0'))
+    ]),
+    ('GLAG-noGen', [
+        Stage(_fmnist('glag', 'glag-stage1')),
+        Stage(_fmnist('glag', 'glag-stage2-nogen'))
+    ]),
+    ('GLAG-noGen-noKD', [
+        Stage(_fmnist('glag', 'glag-stage1')),
+        Stage(_fmnist('glag', 'glag-stage2-nogen-nokd'))
     ]),
     ('CE-AFG', [CE, Stage(_fmnist('glag', 'glag-stage2'), validate=True)]),
     ('LogitLoss-AFG', [

@@ -110,8 +110,17 @@ class AdaptiveConfidenceHook(Hook):
     table, computed on the main process and broadcast to all ranks) and
     updates the tail classes' :math:`\lambda_c` of
     :class:`~mmlt.models.heads.AdaptiveFeatureGeneratorHead` with
-    :func:`update_confidence`. The first validation only records the
-    accuracies. :math:`\lambda` and the recorded accuracies are buffers of
+    :func:`update_confidence`.
+
+    **Reference.** Each update compares a validation with the previous one.
+    With ``reference='start'`` (the default) the stage-one model is
+    validated once before the first epoch, on the same split, so the first
+    update already follows the first generation epoch and a stage of E
+    epochs takes E steps (a 2-epoch stage two moves :math:`\lambda` before
+    its last epoch). ``reference='first_epoch'`` only records the first
+    epoch's validation (E - 1 steps, the first after epoch 2).
+
+    :math:`\lambda` and the recorded accuracies are buffers of
     the head, hence in every checkpoint; their tail-class mean, min and max
     are logged as ``afg/confidence_{mean,min,max}`` scalars, and the
     per-class values in the log when there are at most 100 classes.
@@ -123,8 +132,10 @@ class AdaptiveConfidenceHook(Hook):
     ``val_begin`` > 1, ``dynamic_intervals``): otherwise the adaptive
     confidence would silently not run, or take fewer, longer steps. Train
     the fixed-:math:`\lambda` ablation with the ``-noad`` configs instead.
-    The validation split should not be the test set (the Fashion-MNIST-LT
-    configs validate on a balanced development split of the training pool).
+    The validation split must not be the test set: the Fashion-MNIST-LT,
+    CIFAR-100-LT and iNaturalist 2018 configs validate on a balanced
+    development split of the training pool, ImageNet-LT on its own
+    validation list.
 
     **Resume.** mmengine writes the epoch's checkpoint before that epoch's
     validation, so the update of that validation is not in it. A run
@@ -135,15 +146,26 @@ class AdaptiveConfidenceHook(Hook):
 
     Args:
         step (float): Step size of each update, in [0, 1]. Defaults to 0.05.
+        reference (str): ``'start'`` or ``'first_epoch'`` (see above).
+            Defaults to ``'start'``.
         priority (str | int): Hook priority. Defaults to ``'NORMAL'``.
     """
 
-    def __init__(self, step: float = 0.05, priority='NORMAL') -> None:
+    REFERENCES = ('start', 'first_epoch')
+
+    def __init__(self,
+                 step: float = 0.05,
+                 reference: str = 'start',
+                 priority='NORMAL') -> None:
         if isinstance(step, bool) or not isinstance(
                 step, (int, float)) or not 0 <= step <= 1:
             raise ValueError(f'{type(self).__name__}: `step` must be a '
                              f'number in [0, 1], got {step!r}.')
+        if reference not in self.REFERENCES:
+            raise ValueError(f'{type(self).__name__}: `reference` must be one '
+                             f'of {self.REFERENCES}, got {reference!r}.')
         self.step = float(step)
+        self.reference = reference
         self.priority = priority
 
     def before_train(self, runner) -> None:
@@ -154,6 +176,11 @@ class AdaptiveConfidenceHook(Hook):
                                      type(self).__name__)
         head = self._head(runner)
         epoch = runner.epoch
+        if epoch == 0:
+            # A new stage: accuracies loaded with the weights (load_from a
+            # stage-two checkpoint) are not this stage's reference.
+            head.prev_class_acc.fill_(math.nan)
+            head.confidence_epoch.fill_(-1)
         # Every epoch is validated (checked above): so was the last one.
         validated = epoch > 0
         if validated and int(head.confidence_epoch) < epoch:
@@ -162,6 +189,21 @@ class AdaptiveConfidenceHook(Hook):
                 f'checkpoint, whose validation (and lambda update) came '
                 f'after it was saved.')
             runner.val_loop.run()
+
+    def before_train_epoch(self, runner) -> None:
+        """Validate the stage-one model once before the first epoch (the
+        reference of the first update), after every ``before_train`` hook
+        (statistics, teacher, a re-initialised head) has run."""
+        if self.reference != 'start' or runner.epoch != 0:
+            return
+        head = self._head(runner)
+        if int(head.confidence_epoch) >= 0:
+            return  # done
+        runner.logger.info(
+            f'{type(self).__name__}: validating the model before the first '
+            f'epoch; its per-class accuracy is the reference of the first '
+            f'lambda update.')
+        runner.val_loop.run()
 
     @staticmethod
     def _head(runner):
@@ -196,8 +238,9 @@ class AdaptiveConfidenceHook(Hook):
                 f'{type(self).__name__}: the metric reports '
                 f'{accuracy.numel()} classes, the head has '
                 f'{head.confidence.numel()}.')
-        device = head.confidence.device
-        accuracy = accuracy.to(device)
+        # In the stored precision: an unchanged accuracy must compare equal
+        # to its float32 record (0.1 in float64 is not 0.1 in float32).
+        accuracy = accuracy.to(head.prev_class_acc)
         tail = head.tail_mask()
         head.set_confidence(
             update_confidence(head.confidence.double(), accuracy,

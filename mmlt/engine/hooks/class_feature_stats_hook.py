@@ -1,5 +1,5 @@
 # Copyright (c) mmlt contributors. All rights reserved.
-from typing import Dict
+from typing import Dict, Tuple
 
 import torch
 import torch.distributed as torch_dist
@@ -14,43 +14,100 @@ def _dist_ready() -> bool:
     return torch_dist.is_available() and torch_dist.is_initialized()
 
 
-def all_reduce_moments(moments: Dict[str, torch.Tensor]) -> None:
-    """Sum class moments over ranks in place (no-op without a group)."""
+def all_reduce_chunked(tensor: torch.Tensor,
+                       chunk_numel: int = 1 << 26) -> None:
+    """Sum a tensor over ranks in place, ``chunk_numel`` numbers at a time
+    (the communication buffers of a multi-GB all-reduce would not fit next
+    to it)."""
     if not _dist_ready():
         return
+    flat = tensor.view(-1)
+    for start in range(0, flat.numel(), chunk_numel):
+        part = flat[start:start + chunk_numel]
+        torch_dist.all_reduce(part, op=torch_dist.ReduceOp.SUM)
+
+
+def all_reduce_moments(moments: Dict[str, torch.Tensor],
+                       chunk_numel: int = 1 << 26) -> None:
+    """Sum class moments over ranks in place (no-op without a group)."""
     for value in moments.values():
-        torch_dist.all_reduce(value, op=torch_dist.ReduceOp.SUM)
+        all_reduce_chunked(value, chunk_numel)
 
 
-def gather_anchors(anchors: torch.Tensor,
-                   anchor_count: torch.Tensor) -> tuple:
+def place_anchors(anchors: torch.Tensor, counts: torch.Tensor,
+                  capacity: torch.Tensor,
+                  rank: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Where this rank's anchors go in the merged set, a pure function.
+
+    Every class keeps rank 0's anchors first, then rank 1's, ..., up to its
+    capacity.
+
+    Args:
+        anchors (torch.Tensor): ``(M, d)`` this rank's anchors, class c in
+            the rows ``offset_c ... offset_c + counts[rank, c]`` (offsets of
+            ``capacity``).
+        counts (torch.Tensor): ``(W, C)`` every rank's anchors per class.
+        capacity (torch.Tensor): ``(C, )`` anchors kept per class.
+        rank (int): This rank.
+
+    Returns:
+        tuple[torch.Tensor]: The ``(M, d)`` merged set with zeros where other
+        ranks' anchors go (their sum over ranks is the merged set), and the
+        merged ``(C, )`` counts.
+    """
+    capacity = capacity.to(anchors.device)
+    counts = counts.to(anchors.device)
+    offset = capacity.cumsum(0) - capacity
+    before = counts[:rank].sum(0)  # slots the lower ranks take
+    row_class = torch.repeat_interleave(
+        torch.arange(capacity.numel(), device=anchors.device), capacity)
+    pos = torch.arange(row_class.numel(),
+                       device=anchors.device) - offset[row_class]
+    keep = (pos < counts[rank][row_class]) & (
+        before[row_class] + pos < capacity[row_class])
+    merged = torch.zeros_like(anchors)
+    dest = offset[row_class] + before[row_class] + pos
+    merged[dest[keep]] = anchors[keep]
+    return merged, torch.minimum(counts.sum(0), capacity)
+
+
+def gather_anchors(anchors: torch.Tensor, anchor_count: torch.Tensor,
+                   capacity: torch.Tensor,
+                   chunk_numel: int = 1 << 26) -> tuple:
     """Merge per-rank anchors: per class, rank 0's first, then rank 1's...
 
     Args:
-        anchors (torch.Tensor): ``(C, A, d)`` this rank's anchors.
-        anchor_count (torch.Tensor): ``(C, )`` valid ones.
+        anchors (torch.Tensor): ``(M, d)`` this rank's anchors (see
+            :func:`place_anchors`).
+        anchor_count (torch.Tensor): ``(C, )`` this rank's anchors per class.
+        capacity (torch.Tensor): ``(C, )`` anchors kept per class.
+        chunk_numel (int): All-reduce chunk. Defaults to 2**26.
 
     Returns:
-        tuple[torch.Tensor]: The merged ``(C, A, d)`` and ``(C, )``, equal on
-        all ranks.
+        tuple[torch.Tensor]: The merged ``(M', d)`` anchors (class after
+        class, no gaps) and ``(C, )`` counts, equal on all ranks.
     """
-    if not _dist_ready():
-        return anchors, anchor_count
-    world = torch_dist.get_world_size()
-    all_anchors = [torch.empty_like(anchors) for _ in range(world)]
-    all_counts = [torch.empty_like(anchor_count) for _ in range(world)]
-    torch_dist.all_gather(all_anchors, anchors)
-    torch_dist.all_gather(all_counts, anchor_count)
-    merged = torch.zeros_like(anchors)
-    count = torch.zeros_like(anchor_count)
-    capacity = anchors.size(1)
-    for rank_anchors, rank_count in zip(all_anchors, all_counts):
-        for c in rank_count.nonzero().flatten().tolist():
-            take = min(int(rank_count[c]), capacity - int(count[c]))
-            if take > 0:
-                merged[c, count[c]:count[c] + take] = rank_anchors[c, :take]
-                count[c] += take
-    return merged, count
+    if _dist_ready():
+        world = torch_dist.get_world_size()
+        all_counts = [torch.empty_like(anchor_count) for _ in range(world)]
+        torch_dist.all_gather(all_counts, anchor_count)
+        merged, count = place_anchors(anchors, torch.stack(all_counts),
+                                      capacity, torch_dist.get_rank())
+        # Disjoint rows: the sum over ranks is the merged set, one M x d
+        # buffer a rank (an all_gather would hold W of them).
+        all_reduce_chunked(merged, chunk_numel)
+    else:
+        merged, count = place_anchors(anchors, anchor_count[None], capacity,
+                                      0)
+    # Drop the unfilled slots (a class with fewer samples than its
+    # capacity on all ranks, e.g. the padding of the sampler missing).
+    capacity = capacity.to(merged.device)
+    offset = capacity.cumsum(0) - capacity
+    row_class = torch.repeat_interleave(
+        torch.arange(capacity.numel(), device=merged.device), capacity)
+    pos = torch.arange(row_class.numel(),
+                       device=merged.device) - offset[row_class]
+    return merged[pos < count.to(merged.device)[row_class]], count
 
 
 @HOOKS.register_module()
@@ -66,10 +123,18 @@ class ClassFeatureStatsHook(Hook):
     - the class moments of the Tukey-transformed features (counts, sums,
       squares, outer products or their sketch), summed over the ranks with
       ``all_reduce``; each rank sees its shard of the training set;
-    - up to ``max_anchors_per_class`` transformed features of each tail
-      class as calibration anchors, gathered from all ranks;
+    - the transformed features of the tail classes as calibration anchors,
+      gathered from all ranks: every tail training feature, or as many per
+      class as ``max_anchors_per_class`` and the head's memory budget allow
+      (the log says which);
     - the current classifier as the distillation teacher
       (:meth:`~mmlt.models.heads.AdaptiveFeatureGeneratorHead.init_teacher`).
+
+    It then logs, once, a diagnostic of the calibration: the share of each
+    tail class's generated features (at the configured :math:`\\lambda`)
+    that the stage-one classifier assigns to that class
+    (:meth:`~mmlt.models.heads.AdaptiveFeatureGeneratorHead.self_assignment`;
+    also the scalar ``afg/self_assignment_mean``).
 
     **Resume.** All of it is stored in the head's buffers, hence in the
     checkpoint; a run that starts with statistics already present (resumed,
@@ -78,13 +143,19 @@ class ClassFeatureStatsHook(Hook):
     Args:
         recompute (bool): Recompute even if the head already has statistics.
             Defaults to False.
+        diagnostic_draws (int): Draws per tail class of the diagnostic; 0
+            skips it. Defaults to 256.
         priority (str | int): Hook priority; lower than ``NORMAL`` so that
             ``DecoupledStageHook`` has frozen the backbone. Defaults to
             ``'LOW'``.
     """
 
-    def __init__(self, recompute: bool = False, priority='LOW') -> None:
+    def __init__(self,
+                 recompute: bool = False,
+                 diagnostic_draws: int = 256,
+                 priority='LOW') -> None:
         self.recompute = recompute
+        self.diagnostic_draws = int(diagnostic_draws)
         self.priority = priority
 
     def before_train(self, runner) -> None:
@@ -105,14 +176,57 @@ class ClassFeatureStatsHook(Hook):
         moments, anchors, anchor_count = self.collect(
             model, runner.train_dataloader)
         all_reduce_moments(moments)
-        anchors, anchor_count = gather_anchors(anchors, anchor_count)
+        capacity, cap = head.anchor_capacity()
+        anchors, anchor_count = gather_anchors(anchors, anchor_count,
+                                               capacity)
         head.set_feature_stats(moments, anchors, anchor_count)
         tail = head.tail_mask()
+        if cap is None:
+            kept = 'every tail training feature is an anchor'
+        else:
+            kept = (f'at most {cap} anchors per tail class (the cap of '
+                    f'max_anchors_per_class={head.max_anchors_per_class} '
+                    f'or of memory_limit_gb='
+                    f'{head.memory_limit_bytes / 1024**3:g}, whichever is '
+                    f'lower)')
         runner.logger.info(
             f'{type(self).__name__}: statistics of '
             f'{int(moments["count"].sum())} training features '
             f'({head.covariance_type} covariance); tail classes '
-            f'{tail.nonzero().flatten().tolist()}.')
+            f'{tail.nonzero().flatten().tolist()}; {anchors.size(0)} '
+            f'anchors: {kept}.')
+        if self.diagnostic_draws > 0:
+            self.log_self_assignment(runner, head)
+
+    def log_self_assignment(self, runner, head) -> torch.Tensor:
+        """Log the share of each tail class's generated features that the
+        stage-one classifier assigns to it (the calibration diagnostic)."""
+        share = head.self_assignment(self.diagnostic_draws)
+        known = ~torch.isnan(share)
+        if not bool(known.any()):
+            return share
+        lam = head.confidence[known]
+        header = (f'{type(self).__name__}: share of each tail class\'s '
+                  f'generated features that the stage-one classifier assigns '
+                  f'to that class (lambda {float(lam.min()):.2f}-'
+                  f'{float(lam.max()):.2f}, mean_transfer='
+                  f'{head.mean_transfer}, support_weighting='
+                  f'{head.support_weighting})')
+        classes = known.nonzero().flatten().tolist()
+        values = share[known].tolist()
+        if len(classes) <= 100:
+            detail = ', '.join(f'{c}: {v:.3f}'
+                               for c, v in zip(classes, values))
+        else:
+            worst = sorted(zip(values, classes))[:10]
+            detail = 'lowest ' + ', '.join(f'{c}: {v:.3f}' for v, c in worst)
+        runner.logger.info(f'{header}: mean {sum(values) / len(values):.3f}; '
+                           f'{detail}.')
+        hub = getattr(runner, 'message_hub', None)
+        if hub is not None:
+            hub.update_scalar('afg/self_assignment_mean',
+                              sum(values) / len(values))
+        return share
 
     @staticmethod
     @torch.no_grad()
@@ -124,16 +238,20 @@ class ClassFeatureStatsHook(Hook):
             dataloader: Yields data batches.
 
         Returns:
-            tuple: Summed moments (dict), anchors ``(C, A, d)`` and their
-            counts ``(C, )``, of this rank's data.
+            tuple: Summed moments (dict), anchors ``(M, d)`` (class c in rows
+            ``offset_c ... offset_c + count_c`` of the offsets of
+            ``head.anchor_capacity()``) and their counts ``(C, )``, of this
+            rank's data.
         """
         head = model.head
         was_training = model.training
         model.eval()
         moments = None
-        anchors = torch.zeros_like(head.anchors)
+        capacity = head.anchor_capacity()[0]
+        offset = (capacity.cumsum(0) - capacity).tolist()
+        capacity = capacity.tolist()
+        anchors = head.anchors.new_zeros(sum(capacity), head.in_channels)
         anchor_count = torch.zeros_like(head.anchor_count)
-        capacity = anchors.size(1)
         tail = head.tail_mask()
         try:
             for data in dataloader:
@@ -149,12 +267,12 @@ class ClassFeatureStatsHook(Hook):
                                         head.covariance_type, head.sketch,
                                         moments)
                 for c in labels[tail[labels]].unique().tolist():
-                    free = capacity - int(anchor_count[c])
+                    free = capacity[c] - int(anchor_count[c])
                     if free <= 0:
                         continue
                     new = transformed[labels == c][:free]
-                    start = int(anchor_count[c])
-                    anchors[c, start:start + len(new)] = new
+                    start = offset[c] + int(anchor_count[c])
+                    anchors[start:start + len(new)] = new
                     anchor_count[c] += len(new)
         finally:
             model.train(was_training)

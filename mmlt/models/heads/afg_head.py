@@ -9,14 +9,18 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
+from mmlt.utils.rank_random import rank_generator
 from ..losses.distillation_loss import kl_distillation
 from ..losses.utils import check_choice, check_number, set_buffer
-from ..utils.feature_calibration import (COVARIANCE_TYPES, SUPPORT_WEIGHTINGS,
+from ..utils.feature_calibration import (COVARIANCE_TYPES, MEAN_TRANSFERS,
+                                         SUPPORT_WEIGHTINGS, anchor_capacity,
                                          check_confidence,
+                                         check_support_size,
                                          finalize_class_stats,
                                          inverse_tukey_transform,
                                          sample_calibrated,
-                                         sample_class_gaussian, support_set,
+                                         sample_class_gaussian,
+                                         stage_two_memory_bytes,
                                          support_weights, tukey_transform)
 from ..utils.feature_calibration import \
     choose_covariance_type as _choose_covariance_type
@@ -62,9 +66,10 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
        proportional to their gap :math:`n_{max} - n_c` to the largest class
        (so real plus generated samples approach a balanced set);
     2. for a tail class (:func:`afg_tail_mask`) picks one of its stored
-       training features and draws from that feature's calibrated Gaussian
-       (support set of the ``k`` nearest richer classes, confidence
-       :math:`\lambda_c`, dispersion ``alpha``;
+       training features (all of them by default) and draws from that
+       feature's calibrated Gaussian (support set of the ``k`` nearest
+       richer classes, confidence :math:`\lambda_c`, dispersion ``alpha``,
+       ``mean_transfer`` and ``support_weighting``;
        :mod:`mmlt.models.utils.feature_calibration`); for a head class draws
        from the class's own Gaussian;
     3. maps the draws back with the inverse Tukey transform (so the
@@ -81,7 +86,21 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
     Prediction is that of ``LinearClsHead``. Stored in the checkpoint (as
     buffers): the class statistics, the anchors and their support sets, the
     teacher, the confidences :math:`\lambda_c` (updated by
-    ``AdaptiveConfidenceHook``) and the previous validation accuracies.
+    ``AdaptiveConfidenceHook``), the previous validation accuracies, and the
+    random stream's base seed and draw counter.
+
+    **Per-rank randomness.** mmengine seeds every rank alike (the samplers
+    need it), so the draws use their own stream,
+    :func:`mmlt.utils.rank_generator` of the base seed
+    (``torch.initial_seed()`` when the head is built), the rank and the
+    number of draws made so far:
+    every rank generates different features, and a resumed run (the seed and
+    counter come with the checkpoint) draws what the uninterrupted one would.
+
+    **Anchors.** GLAG calibrates each tail sample, so every tail training
+    feature is an anchor unless ``max_anchors_per_class`` caps them or
+    they do not fit ``memory_limit_gb`` after the class statistics
+    (:func:`anchor_capacity`); ``ClassFeatureStatsHook`` logs which applies.
 
     Args:
         num_classes (int): Number of classes.
@@ -98,16 +117,27 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
             ``'auto'`` (:func:`choose_covariance_type` within
             ``memory_limit_gb``). Defaults to ``'auto'``.
         rank (int): Rank of ``'lowrank'``. Defaults to 64.
-        memory_limit_gb (float): Budget of ``'auto'`` in GiB. Defaults to
-            2.0.
-        support_weighting (str): ``'count_distance'`` or ``'uniform'`` (see
-            :func:`support_weights`). Defaults to ``'count_distance'``.
+        memory_limit_gb (float): Memory budget in GiB of the statistics at
+            their peak (:func:`stage_two_memory_bytes`), which picks
+            ``'auto'``, and of the anchors, which get half of the rest.
+            Defaults to 2.0.
+        support_weighting (str): One of ``'count_distance'`` (the paper's
+            reading, :math:`n_i / d_i`), ``'sqrt_count_distance'``,
+            ``'log_count_distance'``, ``'distance'``, ``'uniform'`` (see
+            :func:`support_weights`). Defaults to ``DEFAULT_WEIGHTING``.
+        mean_transfer (str): ``'interpolate'`` (the paper's reading),
+            ``'average'`` (Yang et al., ICLR 2021) or ``'covariance_only'``
+            (see :func:`calibrated_mean`). Defaults to
+            ``DEFAULT_MEAN_TRANSFER``.
         generated_ratio (float | str): Generated features per real feature
             in a batch, or ``'balance'``: :math:`\sum_c (n_{max} - n_c) /
             \sum_c n_c`, which fills every class up to the largest over an
             epoch. 0 disables generation. Defaults to 1.0.
-        max_anchors_per_class (int): Training features kept per tail class
-            as calibration anchors. Defaults to 64.
+        max_anchors_per_class (int, optional): At most this many training
+            features per tail class are calibration anchors. Defaults to
+            None (all, within ``memory_limit_gb``).
+        finalize_chunk (int): Classes whose statistics are finalised at a
+            time (bounds the float64 temporaries). Defaults to 64.
         kd_weight (float): The distillation weight :math:`w_{kd} \ge 0`;
             0 disables distillation. Defaults to 1.0.
         kd_temperature (float): Distillation temperature. Defaults to 2.0.
@@ -130,9 +160,11 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
                  covariance_type: str = 'auto',
                  rank: int = 64,
                  memory_limit_gb: float = 2.0,
-                 support_weighting: str = 'count_distance',
+                 support_weighting: Optional[str] = None,
+                 mean_transfer: Optional[str] = None,
                  generated_ratio: Union[float, str] = 1.0,
-                 max_anchors_per_class: int = 64,
+                 max_anchors_per_class: Optional[int] = None,
+                 finalize_chunk: int = 64,
                  kd_weight: float = 1.0,
                  kd_temperature: float = 2.0,
                  jitter: float = 1e-6,
@@ -141,9 +173,11 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
                  **kwargs) -> None:
         super().__init__(num_classes, in_channels, **kwargs)
         name = type(self).__name__
-        for arg, value in (('k', k), ('tail_max_count', tail_max_count),
-                           ('rank', rank), ('max_anchors_per_class',
-                                            max_anchors_per_class)):
+        int_args = [('k', k), ('tail_max_count', tail_max_count),
+                    ('rank', rank), ('finalize_chunk', finalize_chunk)]
+        if max_anchors_per_class is not None:
+            int_args.append(('max_anchors_per_class', max_anchors_per_class))
+        for arg, value in int_args:
             if isinstance(value, bool) or not isinstance(value,
                                                          int) or value < 1:
                 raise ValueError(f'{name}: `{arg}` must be an int >= 1, got '
@@ -153,19 +187,30 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         self.beta = check_number(name, 'beta', beta, low=0)
         check_number(name, 'memory_limit_gb', memory_limit_gb, low=0,
                      low_inclusive=False)
+        if support_weighting is None:
+            support_weighting = self.DEFAULT_WEIGHTING
+        if mean_transfer is None:
+            mean_transfer = self.DEFAULT_MEAN_TRANSFER
         check_choice(name, 'support_weighting', support_weighting,
                      SUPPORT_WEIGHTINGS)
+        check_choice(name, 'mean_transfer', mean_transfer, MEAN_TRANSFERS)
         if generated_ratio != 'balance':
             check_number(name, 'generated_ratio', generated_ratio, low=0)
         check_choice(name, 'covariance_type', covariance_type,
                      ('auto', ) + COVARIANCE_TYPES)
         if covariance_type == 'auto':
             covariance_type = _choose_covariance_type(
-                num_classes, in_channels, rank, memory_limit_gb * 1024**3)
+                num_classes, in_channels, rank, memory_limit_gb * 1024**3,
+                finalize_chunk)
         self.k = k
         self.tail_max_count = tail_max_count
         self.covariance_type = covariance_type
+        self.rank = rank
+        self.memory_limit_bytes = memory_limit_gb * 1024**3
+        self.finalize_chunk = finalize_chunk
+        self.max_anchors_per_class = max_anchors_per_class
         self.support_weighting = support_weighting
+        self.mean_transfer = mean_transfer
         self.generated_ratio = generated_ratio
         self.kd_weight = kd_weight
         #: The final weight, for ``GradualScheduleHook(attr='kd_weight')``.
@@ -175,18 +220,20 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         self.jitter = jitter
         self.nonnegative = bool(nonnegative)
 
-        C, d, A = num_classes, in_channels, max_anchors_per_class
+        C, d = num_classes, in_channels
         r = dict(full=d, lowrank=rank, diagonal=0)[covariance_type]
         # Fixed shapes, so the statistics load from checkpoints as buffers.
         self.register_buffer('feature_count', torch.zeros(C))
         self.register_buffer('feature_mean', torch.zeros(C, d))
         self.register_buffer('feature_root', torch.zeros(C, d, r))
         self.register_buffer('feature_diag', torch.zeros(C, d))
-        self.register_buffer('anchors', torch.zeros(C, A, d))
+        # Anchors of all tail classes, class after class (anchor_count per
+        # class): (M, d), M known once the counts are; resized on load.
+        self.register_buffer('anchors', torch.zeros(0, d))
         self.register_buffer('anchor_count', torch.zeros(C, dtype=torch.long))
         self.register_buffer('support_index',
-                             torch.zeros(C, A, k, dtype=torch.long))
-        self.register_buffer('support_weight', torch.zeros(C, A, k))
+                             torch.zeros(0, k, dtype=torch.long))
+        self.register_buffer('support_weight', torch.zeros(0, k))
         self.register_buffer('confidence', torch.full((C, ),
                                                       float(confidence)))
         self.register_buffer('prev_class_acc', torch.full((C, ), math.nan))
@@ -196,6 +243,12 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         self.register_buffer('teacher_weight', torch.zeros(C, d))
         self.register_buffer('teacher_bias', torch.zeros(C))
         self.register_buffer('teacher_ready', torch.zeros((), dtype=torch.bool))
+        # The random stream: base seed and draw counter, kept as Python ints
+        # (no device sync per step) and mirrored in this buffer for the
+        # checkpoint (see _save_to_state_dict / _load_from_state_dict).
+        self._base_seed = torch.initial_seed() & ((1 << 63) - 1)
+        self._draws = 0
+        self.register_buffer('rng_state', torch.zeros(2, dtype=torch.long))
         if covariance_type == 'lowrank':
             # Ω: fixed by a seed, so every rank (and a resumed run) agrees.
             gen = torch.Generator().manual_seed(0)
@@ -204,6 +257,15 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         else:
             self.sketch = None
         self.init_class_counts(class_counts, num_classes)
+
+    #: The default support weighting and mean transfer, chosen on the
+    #: Fashion-MNIST-LT development split (frozen-feature replay of stage
+    #: two, 2 stage-one seeds, lambda 0.2/0.6/1.0; see the stage-two
+    #: config): 'covariance_only' 81.6 top-1 on average against 70.2
+    #: ('interpolate', the paper's reading) and 70.7 ('average'); the
+    #: weightings lie within 0.1 under it, 'count_distance' first.
+    DEFAULT_WEIGHTING = 'count_distance'
+    DEFAULT_MEAN_TRANSFER = 'covariance_only'
 
     @property
     def kd_weight(self) -> float:
@@ -227,9 +289,32 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         counts = self.get_class_counts(dtype=torch.long)
         set_buffer(self, 'tail_classes',
                    afg_tail_mask(counts, self.tail_max_count, self.k))
+        self._capacity, self._anchor_cap = anchor_capacity(
+            counts, self.tail_classes, self.in_channels, self.k,
+            self.anchor_budget_bytes(), self.max_anchors_per_class)
         counts = counts.double()
         self._balance_ratio = float(
             (counts.max() - counts).sum() / counts.sum())
+
+    def memory_bytes(self) -> Dict[str, int]:
+        """The peak memory of the statistics
+        (:func:`stage_two_memory_bytes`)."""
+        return stage_two_memory_bytes(self.num_classes, self.in_channels,
+                                      self.covariance_type, self.rank,
+                                      self.finalize_chunk)
+
+    def anchor_budget_bytes(self) -> float:
+        """The anchors' part of ``memory_limit_gb``: half of what the
+        statistics leave, since gathering them holds two copies (this
+        rank's and the merged set)."""
+        used = self.memory_bytes()['total']
+        return max(self.memory_limit_bytes - used, 0) / 2
+
+    def anchor_capacity(self) -> Tuple[torch.Tensor, Optional[int]]:
+        """``(C, )`` anchors kept per class and the cap that applied (None:
+        every tail training feature); see :func:`anchor_capacity`."""
+        self.tail_mask()  # raises if no counts were set
+        return self._capacity, self._anchor_cap
 
     def tail_mask(self) -> torch.Tensor:
         """``(C, )`` bool: the tail classes (:func:`afg_tail_mask`)."""
@@ -253,40 +338,101 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         Args:
             moments (dict): :func:`class_moments` summed over the training
                 set (and ranks) of Tukey-transformed features.
-            anchors (torch.Tensor): ``(C, A, d)`` transformed training
-                features per class (only tail classes are used).
-            anchor_count (torch.Tensor): ``(C, )`` valid anchors per class.
+            anchors (torch.Tensor): ``(M, d)`` transformed training features
+                of the tail classes, class after class (``anchor_count[c]``
+                rows of class c, in class order).
+            anchor_count (torch.Tensor): ``(C, )`` anchors per class.
         """
-        mean, root, diag = finalize_class_stats(moments, self.covariance_type,
-                                                self.sketch, self.jitter)
-        for name, value in (('feature_mean', mean), ('feature_root', root),
-                            ('feature_diag', diag), ('feature_count',
-                                                     moments['count'])):
-            buf = getattr(self, name)
-            buf.copy_(value.to(buf))
+        anchor_count = torch.as_tensor(anchor_count).long()
+        if anchors.dim() != 2 or anchors.size(0) != int(anchor_count.sum()):
+            raise ValueError(
+                f'{type(self).__name__}.set_feature_stats: anchors must be '
+                f'(sum(anchor_count), d) = ({int(anchor_count.sum())}, '
+                f'{self.in_channels}), got {tuple(anchors.shape)}.')
+        # In chunks of classes: the float64 temporaries of all classes at
+        # once are several times the running sums.
+        for start in range(0, self.num_classes, self.finalize_chunk):
+            part = {
+                key: value[start:start + self.finalize_chunk]
+                for key, value in moments.items()
+            }
+            mean, root, diag = finalize_class_stats(part,
+                                                    self.covariance_type,
+                                                    self.sketch, self.jitter)
+            for name, value in (('feature_mean', mean), ('feature_root',
+                                                         root),
+                                ('feature_diag', diag), ('feature_count',
+                                                         part['count'])):
+                buf = getattr(self, name)[start:start + self.finalize_chunk]
+                buf.copy_(value.to(buf))
+            del mean, root, diag
         if not torch.isfinite(self.feature_root).all() or not torch.isfinite(
                 self.feature_mean).all():
             raise FloatingPointError(
                 f'{type(self).__name__}: non-finite class statistics; check '
                 f'the backbone features for inf/NaN.')
+        self._resize('anchors', anchors.shape)
         self.anchors.copy_(anchors.to(self.anchors))
         self.anchor_count.copy_(anchor_count.to(self.anchor_count))
         self._set_support_sets()
 
-    def _set_support_sets(self) -> None:
+    def _resize(self, name: str, shape) -> None:
+        """Re-register an anchor buffer with a new first dimension."""
+        old = getattr(self, name)
+        if tuple(old.shape) != tuple(shape):
+            self.register_buffer(name, old.new_zeros(shape))
+
+    def anchor_labels(self) -> torch.Tensor:
+        """``(M, )`` the class of each anchor row."""
+        classes = torch.arange(self.num_classes, device=self.anchors.device)
+        return torch.repeat_interleave(classes,
+                                       self.anchor_count.to(classes.device))
+
+    def _set_support_sets(self, chunk: int = 4096) -> None:
+        num = self.anchors.size(0)
+        self._resize('support_index', (num, self.k))
+        self._resize('support_weight', (num, self.k))
+        if num == 0:
+            return
         counts = self.get_class_counts(self.feature_mean.device, torch.long)
-        for c in self.tail_mask().nonzero().flatten().tolist():
-            num = int(self.anchor_count[c])
-            if num == 0:
-                continue
-            feats = self.anchors[c, :num]
-            labels = torch.full((num, ), c, device=feats.device)
-            index, dist = support_set(feats, labels, self.feature_mean,
-                                      counts, self.k)
-            self.support_index[c, :num] = index
-            self.support_weight[c, :num] = support_weights(
-                dist, counts[index], self.support_weighting).to(
-                    self.support_weight)
+        labels = self.anchor_labels()
+        check_support_size(counts.cpu(), labels.unique().cpu(), self.k)
+        means = self.feature_mean
+        # Chunks of anchors: the M x C distances of every tail sample would
+        # not fit at iNaturalist scale.
+        for start in range(0, num, chunk):
+            feats = self.anchors[start:start + chunk].to(means)
+            lab = labels[start:start + chunk]
+            dist = torch.cdist(feats, means)
+            richer = counts[None, :] > counts[lab][:, None]
+            dist, index = dist.masked_fill(~richer, float('inf')).topk(
+                self.k, dim=1, largest=False)
+            self.support_index[start:start + chunk] = index
+            self.support_weight[start:start + chunk] = support_weights(
+                dist, counts[index],
+                self.support_weighting).to(self.support_weight)
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
+        self.rng_state.copy_(
+            torch.tensor([self._base_seed, self._draws], dtype=torch.long))
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args,
+                              **kwargs) -> None:
+        # The anchors' first dimension depends on the data: take the
+        # checkpoint's, so that it loads into a freshly built head.
+        for name in ('anchors', 'support_index', 'support_weight'):
+            value = state_dict.get(prefix + name)
+            if value is not None and value.dim() == 2:
+                self._resize(name, value.shape)
+        rng = state_dict.get(prefix + 'rng_state')
+        if rng is not None and rng.numel() == 2:
+            self._base_seed, self._draws = (int(v) for v in rng.tolist())
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def random_state(self) -> Tuple[int, int]:
+        """``(base_seed, draws)`` of the generation's random stream."""
+        return self._base_seed, self._draws
 
     @torch.no_grad()
     def init_teacher(self) -> None:
@@ -326,6 +472,9 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         Args:
             num (int): How many.
             generator (torch.Generator, optional): Random generator.
+                Defaults to None: the head's per-rank stream
+                (:func:`mmlt.utils.rank_generator` of its base seed and draw
+                counter, which this call advances).
 
         Returns:
             tuple[torch.Tensor]: Features ``(num, d)`` in the backbone's
@@ -336,6 +485,9 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
                 f'{type(self).__name__}: no class feature statistics; add '
                 f'`dict(type="ClassFeatureStatsHook")` to custom_hooks.')
         device = self.feature_mean.device
+        if generator is None:
+            generator = rank_generator(self._base_seed, self._draws, device)
+            self._draws += 1
         counts = self.get_class_counts(device, torch.float64)
         gap = counts.max() - counts
         if num == 0 or not bool((gap > 0).any()):
@@ -354,19 +506,77 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         tail_idx = tail.nonzero().flatten()
         if tail_idx.numel():
             cls = labels[tail_idx]
-            num_anchors = self.anchor_count[cls]
-            pick = (torch.rand(cls.shape, generator=generator, device=device)
-                    * num_anchors).long().minimum(num_anchors - 1)
-            out[tail_idx] = sample_calibrated(
-                self.anchors[cls, pick], self.support_index[cls, pick],
-                self.support_weight[cls, pick], self.confidence[cls],
-                self.feature_mean, self.feature_root, self.feature_diag,
-                self.alpha, generator).to(out)
+            out[tail_idx] = self._sample_tail(cls, generator).to(out)
+        return self._to_feature_space(out), labels
+
+    def _sample_tail(self, cls: torch.Tensor,
+                     generator: Optional[torch.Generator]) -> torch.Tensor:
+        """One calibrated draw per label in ``cls`` (tail classes with
+        anchors), from a uniformly picked anchor of its class."""
+        num_anchors = self.anchor_count[cls]
+        offset = (self.anchor_count.cumsum(0) - self.anchor_count)[cls]
+        pick = offset + (torch.rand(
+            cls.shape, generator=generator, device=cls.device) *
+                         num_anchors).long().minimum(num_anchors - 1)
+        return sample_calibrated(
+            self.anchors[pick], self.support_index[pick],
+            self.support_weight[pick], self.confidence[cls],
+            self.feature_mean, self.feature_root, self.feature_diag,
+            self.alpha, generator, self.mean_transfer)
+
+    def _to_feature_space(self, out: torch.Tensor) -> torch.Tensor:
         out = inverse_tukey_transform(out, self.beta)
         if self.nonnegative:
             # Pooled post-ReLU features are >= 0; a Gaussian tail is not.
             out = out.clamp_min(0)
-        return out, labels
+        return out
+
+    @torch.no_grad()
+    def self_assignment(self,
+                        num_per_class: int = 256,
+                        seed: Optional[int] = None,
+                        chunk_bytes: int = 256 * 1024**2) -> torch.Tensor:
+        """The share of each tail class's generated features that the
+        stage-one classifier (the teacher) assigns to that class.
+
+        A diagnostic of the calibration at the current :math:`\\lambda`: a
+        low share means stage two trains on features that the stage-one
+        model reads as other classes (label noise). Uses its own random
+        stream (``seed``), so the training draws are unchanged.
+
+        Args:
+            num_per_class (int): Draws per tail class. Defaults to 256.
+            seed (int, optional): Defaults to None (the head's base seed).
+            chunk_bytes (int): Bounds the support factors gathered per batch
+                of classes (k·d·(r+1) numbers a draw). Defaults to 256 MiB.
+
+        Returns:
+            torch.Tensor: ``(C, )`` float64 shares in [0, 1], NaN for the
+            classes without anchors (head classes).
+        """
+        if not self.stats_ready or not bool(self.teacher_ready):
+            raise RuntimeError(
+                f'{type(self).__name__}.self_assignment needs the class '
+                f'statistics and the teacher (ClassFeatureStatsHook).')
+        device = self.feature_mean.device
+        generator = torch.Generator(device=device).manual_seed(
+            self._base_seed if seed is None else seed)
+        share = torch.full((self.num_classes, ), math.nan,
+                           dtype=torch.float64, device=device)
+        classes = (self.tail_mask() & (self.anchor_count > 0)).nonzero()
+        classes = classes.flatten()
+        per_draw = self.k * self.feature_mean.size(1) * (
+            self.feature_root.size(-1) + 1) * self.feature_root.element_size()
+        step = max(1, chunk_bytes // (per_draw * num_per_class))
+        for start in range(0, classes.numel(), step):
+            some = classes[start:start + step]
+            cls = some.repeat_interleave(num_per_class)
+            feats = self._to_feature_space(self._sample_tail(cls, generator))
+            pred = self.teacher_logits(feats.to(
+                self.teacher_weight)).argmax(1)
+            hit = (pred == cls).double().view(-1, num_per_class)
+            share[some] = hit.mean(1)
+        return share
 
     def teacher_logits(self, feats: torch.Tensor) -> torch.Tensor:
         """The stage-one classifier's logits ``(N, C)``."""

@@ -16,21 +16,37 @@ Adaptive Feature Generator (AFG), works on the frozen stage-one features:
    nearest to :math:`\tilde x` (:func:`support_set`).
 4. Its calibrated Gaussian (:func:`calibrated_distribution`), with the
    class-wise confidence :math:`\lambda_c \in [0, 1]` in the knowledge of
-   the head classes and the optional dispersion :math:`\alpha \ge 0`:
+   the head classes, the optional dispersion :math:`\alpha \ge 0` and
+   support weights :math:`w_i` (summing to 1):
 
    .. math::
 
-       \mu' = \lambda_c \sum_{i \in S_N} w_i \mu_i
-              + (1 - \lambda_c) \tilde x, \qquad
        \Sigma' = \lambda_c \sum_{i \in S_N} w_i \Sigma_i + \alpha I,
 
-   with support weights :math:`w_i \propto n_i / d_i` (``'count_distance'``:
-   more from classes with more samples and closer to the feature, the
-   paper's stated intent) or :math:`w_i = 1/k` (``'uniform'``, the
-   distribution calibration of Yang et al., ICLR 2021). The equations of
-   the paper copy in this project are not legible; this is the form its text
-   describes, :math:`\lambda_c = 1` trusting the head classes fully and
-   :math:`\lambda_c = 0` keeping the sample (plus the dispersion).
+   and the mean by one of three transfers (:func:`calibrated_mean`):
+
+   - ``'interpolate'`` (the reading of the paper's text, which this project
+     first implemented): :math:`\mu' = \lambda_c \sum_i w_i \mu_i +
+     (1 - \lambda_c) \tilde x`, the mean moved :math:`\lambda_c` of the way
+     from the sample to its support classes;
+   - ``'average'`` (the distribution calibration of Yang et al., ICLR 2021):
+     :math:`\mu' = (\tilde x + k \sum_i w_i \mu_i) / (k + 1)`, the average of
+     the sample and the support means (exactly theirs with uniform
+     weights); :math:`\lambda_c` only scales the borrowed covariance;
+   - ``'covariance_only'``: :math:`\mu' = \tilde x`; only the shape of the
+     distribution (the covariance) is borrowed from the support classes.
+
+   The support weights (:func:`support_weights`): :math:`w_i \propto n_i /
+   d_i` (``'count_distance'``, the paper's stated intent: more from classes
+   with more samples and closer to the feature), :math:`\sqrt{n_i} / d_i`
+   (``'sqrt_count_distance'``) or :math:`\log(1 + n_i) / d_i`
+   (``'log_count_distance'``), which damp the counts, :math:`1 / d_i`
+   (``'distance'``) or :math:`1 / k` (``'uniform'``, Yang et al.). The
+   equations of the paper copy in this project are not legible; the paper's
+   reading is ``mean_transfer='interpolate'`` with
+   ``support_weighting='count_distance'``, :math:`\lambda_c = 1` trusting
+   the head classes fully and :math:`\lambda_c = 0` keeping the sample
+   (plus the dispersion).
 5. Head classes are sampled from their own :math:`N(\mu_c, \Sigma_c)`.
 
 **Covariance storage.** Every covariance is kept as a factor:
@@ -51,7 +67,11 @@ Besides, every option keeps the means and variances (2·C·d numbers); the
 statistics pass sums in float64 (twice the size).
 
 ``'auto'`` (:func:`choose_covariance_type`) picks the first of full,
-low-rank, diagonal that fits a memory budget.
+low-rank, diagonal whose peak (:func:`stage_two_memory_bytes`: the kept
+statistics, the float64 running sums and the temporaries of finalising
+``finalize_chunk`` classes at a time) fits a memory budget; the anchors get
+half of what is left (:func:`anchor_capacity`: while they are gathered, a
+rank holds its own and the merged set).
 
 **Sampling** is reparameterised and never inverts anything: a sum of
 independent Gaussians has the sum of their covariances, so
@@ -76,7 +96,10 @@ from ..losses.utils import check_choice
 #: The covariance storage options (besides ``'auto'``).
 COVARIANCE_TYPES = ('full', 'lowrank', 'diagonal')
 #: How the support classes of a tail feature are weighted.
-SUPPORT_WEIGHTINGS = ('count_distance', 'uniform')
+SUPPORT_WEIGHTINGS = ('count_distance', 'sqrt_count_distance',
+                      'log_count_distance', 'distance', 'uniform')
+#: Where the calibrated mean of a tail feature lies.
+MEAN_TRANSFERS = ('interpolate', 'average', 'covariance_only')
 
 
 def _check_beta(owner: str, beta: float) -> float:
@@ -158,17 +181,66 @@ def covariance_memory_bytes(num_classes: int,
     return num_classes * dim * (factor + 2) * bytes_per_number
 
 
+def stage_two_memory_bytes(num_classes: int,
+                           dim: int,
+                           covariance_type: str,
+                           rank: int = 64,
+                           finalize_chunk: int = 64) -> Dict[str, int]:
+    """Peak memory of AFG's statistics, besides the anchors.
+
+    - ``statistics``: what the head keeps (float32): means, variances and
+      factors (:func:`covariance_memory_bytes`), the teacher
+      (:math:`C (d + 1)`) and the counts;
+    - ``running_sums``: the float64 sums of the statistics pass
+      (:func:`class_moments`: counts, sums, squares and the outer products,
+      :math:`C d^2`, or their sketch, :math:`C d r`);
+    - ``finalisation``: float64 temporaries of
+      :func:`finalize_class_stats` for ``finalize_chunk`` classes at a
+      time: the chunk's means and variances and three ``d x r`` (``d x d``
+      for full) matrices per class (covariance or sketch, its symmetrised
+      copy or eigenvectors, the factor).
+
+    Args:
+        num_classes (int): C.
+        dim (int): d.
+        covariance_type (str): ``'full'``, ``'lowrank'`` or ``'diagonal'``.
+        rank (int): r of ``'lowrank'``. Defaults to 64.
+        finalize_chunk (int): Classes finalised at a time. Defaults to 64.
+
+    Returns:
+        dict: Bytes of each part and their ``total``.
+    """
+    check_choice('stage_two_memory_bytes', 'covariance_type',
+                 covariance_type, COVARIANCE_TYPES)
+    C, d = num_classes, dim
+    r = dict(full=dim, lowrank=rank, diagonal=0)[covariance_type]
+    chunk = min(finalize_chunk, C)
+    parts = dict(
+        statistics=covariance_memory_bytes(C, d, covariance_type, rank) +
+        4 * C * (d + 1) + 4 * C,
+        running_sums=8 * C * (1 + 2 * d + d * r),
+        finalisation=8 * chunk * (3 * d + 3 * d * r + 3 * r * r))
+    parts['total'] = sum(parts.values())
+    return parts
+
+
 def choose_covariance_type(num_classes: int,
                            dim: int,
                            rank: int = 64,
-                           memory_limit_bytes: float = 2 * 1024**3) -> str:
+                           memory_limit_bytes: float = 2 * 1024**3,
+                           finalize_chunk: int = 64) -> str:
     """The first of full, low-rank, diagonal whose statistics fit a budget.
+
+    Counts everything the statistics take at their peak
+    (:func:`stage_two_memory_bytes`: kept float32 statistics, float64
+    running sums, finalisation temporaries), not only the kept factors.
 
     Args:
         num_classes (int): C.
         dim (int): d.
         rank (int): r of the low-rank option. Defaults to 64.
         memory_limit_bytes (float): The budget. Defaults to 2 GiB.
+        finalize_chunk (int): Classes finalised at a time. Defaults to 64.
 
     Returns:
         str: ``'full'``, ``'lowrank'`` or ``'diagonal'``.
@@ -176,10 +248,76 @@ def choose_covariance_type(num_classes: int,
     for covariance_type in COVARIANCE_TYPES:
         if covariance_type == 'lowrank' and rank >= dim:
             continue  # as big as full and less exact
-        if covariance_memory_bytes(num_classes, dim, covariance_type,
-                                   rank) <= memory_limit_bytes:
+        if stage_two_memory_bytes(num_classes, dim, covariance_type, rank,
+                                  finalize_chunk)['total'] <= \
+                memory_limit_bytes:
             return covariance_type
     return 'diagonal'
+
+
+def anchor_bytes(dim: int, k: int) -> int:
+    """Bytes of one calibration anchor: the float32 feature ``(d, )``, its
+    support classes (int64) and weights (float32), ``(k, )`` each."""
+    return 4 * dim + 12 * k
+
+
+def anchor_capacity(counts: torch.Tensor,
+                    tail: torch.Tensor,
+                    dim: int,
+                    k: int,
+                    budget_bytes: float,
+                    max_per_class: Optional[int] = None
+                    ) -> Tuple[torch.Tensor, Optional[int]]:
+    """How many training features of each tail class AFG keeps as anchors.
+
+    GLAG calibrates every tail sample: all of them are kept unless they
+    exceed ``budget_bytes`` (at :func:`anchor_bytes` each) or the explicit
+    ``max_per_class``; then every tail class keeps at most ``A`` of them, the
+    largest ``A`` that fits.
+
+    Args:
+        counts (torch.Tensor): ``(C, )`` training counts.
+        tail (torch.Tensor): ``(C, )`` bool, the tail classes.
+        dim (int): d.
+        k (int): The support size.
+        budget_bytes (float): Memory for the anchors.
+        max_per_class (int, optional): An explicit cap. Defaults to None.
+
+    Returns:
+        tuple: The ``(C, )`` int64 capacity (0 for head classes) and the
+        per-class cap that had to apply (None when every tail sample fits).
+
+    Raises:
+        ValueError: If not even one anchor per tail class fits.
+    """
+    counts = torch.as_tensor(counts).long().cpu()
+    tail = torch.as_tensor(tail).bool().cpu()
+    want = torch.where(tail, counts, torch.zeros_like(counts))
+    if max_per_class is not None:
+        want = want.clamp_max(max_per_class)
+    per = anchor_bytes(dim, k)
+    limit = int(budget_bytes // per)  # anchors that fit
+    if int(want.sum()) <= limit:
+        cap = None
+        if max_per_class is not None and bool(
+                (torch.where(tail, counts, want) > want).any()):
+            cap = int(max_per_class)
+        return want, cap
+    # The largest A with sum_c min(n_c, A) <= limit (monotone in A).
+    low, high = 0, int(want.max())
+    while low < high:
+        mid = (low + high + 1) // 2
+        if int(want.clamp_max(mid).sum()) <= limit:
+            low = mid
+        else:
+            high = mid - 1
+    if low < 1:
+        raise ValueError(
+            f'anchor_capacity: not even one anchor per tail class fits the '
+            f'memory budget ({int(tail.sum())} tail classes x {per} bytes > '
+            f'{budget_bytes / 1024**3:.3g} GiB left for anchors); raise '
+            f'`memory_limit_gb` of AdaptiveFeatureGeneratorHead.')
+    return want.clamp_max(low), low
 
 
 def class_moments(features: torch.Tensor,
@@ -393,9 +531,13 @@ def support_weights(distances: torch.Tensor,
     Args:
         distances (torch.Tensor): ``(M, k)`` feature-to-mean distances.
         support_counts (torch.Tensor): ``(M, k)`` their training counts.
-        weighting (str): ``'count_distance'`` (:math:`w_i \\propto n_i /
-            (d_i + \\epsilon)`) or ``'uniform'`` (1/k). Defaults to
-            ``'count_distance'``.
+        weighting (str): :math:`w_i \\propto` ``'count_distance'``
+            :math:`n_i / (d_i + \\epsilon)` (the paper's reading),
+            ``'sqrt_count_distance'`` :math:`\\sqrt{n_i} / (d_i +
+            \\epsilon)`, ``'log_count_distance'`` :math:`\\log(1 + n_i) /
+            (d_i + \\epsilon)`, ``'distance'`` :math:`1 / (d_i +
+            \\epsilon)`, or ``'uniform'`` (1/k, Yang et al. 2021).
+            Defaults to ``'count_distance'``.
         eps (float): Keeps a zero distance finite. Defaults to 1e-6.
 
     Returns:
@@ -405,8 +547,51 @@ def support_weights(distances: torch.Tensor,
                  SUPPORT_WEIGHTINGS)
     if weighting == 'uniform':
         return torch.full_like(distances, 1.0 / distances.size(1))
-    raw = support_counts.to(distances) / (distances + eps)
+    counts = support_counts.to(distances)
+    # Why damped counts: a 100x richer class would otherwise outweigh a
+    # 10x closer one, and the mean moves to a far class (issue 17).
+    numerator = dict(
+        count_distance=lambda: counts,
+        sqrt_count_distance=lambda: counts.sqrt(),
+        log_count_distance=lambda: torch.log1p(counts),
+        distance=lambda: torch.ones_like(counts))[weighting]()
+    raw = numerator / (distances + eps)
     return raw / raw.sum(1, keepdim=True)
+
+
+def calibrated_mean(anchors: torch.Tensor,
+                    support_means: torch.Tensor,
+                    weights: torch.Tensor,
+                    confidence: torch.Tensor,
+                    mean_transfer: str = 'interpolate') -> torch.Tensor:
+    """The calibrated mean of each tail feature (batched).
+
+    Args:
+        anchors (torch.Tensor): Transformed tail features ``(G, d)``.
+        support_means (torch.Tensor): ``(G, k, d)`` their support means.
+        weights (torch.Tensor): ``(G, k)`` support weights.
+        confidence (torch.Tensor): ``(G, )`` :math:`\\lambda` per feature.
+        mean_transfer (str): ``'interpolate'`` :math:`\\lambda \\sum_i w_i
+            \\mu_i + (1 - \\lambda) \\tilde x` (the paper's reading),
+            ``'average'`` :math:`(\\tilde x + k \\sum_i w_i \\mu_i) /
+            (k + 1)` (Yang et al., ICLR 2021; independent of
+            :math:`\\lambda`) or ``'covariance_only'`` :math:`\\tilde x`.
+            Defaults to ``'interpolate'``.
+
+    Returns:
+        torch.Tensor: ``(G, d)`` means.
+    """
+    check_choice('calibrated_mean', 'mean_transfer', mean_transfer,
+                 MEAN_TRANSFERS)
+    anchors = anchors.to(support_means)
+    if mean_transfer == 'covariance_only':
+        return anchors.clone()
+    support = (weights.to(support_means)[..., None] * support_means).sum(-2)
+    if mean_transfer == 'average':
+        k = support_means.size(-2)
+        return (anchors + k * support) / (k + 1)
+    lam = confidence.to(support_means)[..., None]
+    return lam * support + (1 - lam) * anchors
 
 
 def check_confidence(owner: str, confidence) -> torch.Tensor:
@@ -424,7 +609,8 @@ def calibrated_distribution(feature: torch.Tensor,
                             support_covs: torch.Tensor,
                             weights: torch.Tensor,
                             confidence: float,
-                            alpha: float = 0.0
+                            alpha: float = 0.0,
+                            mean_transfer: str = 'interpolate'
                             ) -> Tuple[torch.Tensor, torch.Tensor]:
     """The calibrated Gaussian of one tail feature, explicitly.
 
@@ -437,6 +623,8 @@ def calibrated_distribution(feature: torch.Tensor,
         weights (torch.Tensor): ``(k, )`` support weights.
         confidence (float): λ in [0, 1].
         alpha (float): Dispersion α >= 0. Defaults to 0.
+        mean_transfer (str): See :func:`calibrated_mean`. Defaults to
+            ``'interpolate'``.
 
     Returns:
         tuple[torch.Tensor]: Mean ``(d, )`` and covariance ``(d, d)``.
@@ -445,8 +633,9 @@ def calibrated_distribution(feature: torch.Tensor,
     if not (math.isfinite(alpha) and alpha >= 0):
         raise ValueError(f'calibrated_distribution: alpha must be >= 0, got '
                          f'{alpha!r}.')
-    mean = lam * (weights[:, None] * support_means).sum(0) + (1 -
-                                                              lam) * feature
+    mean = calibrated_mean(feature[None], support_means[None],
+                           weights[None], feature.new_full((1, ), lam),
+                           mean_transfer)[0]
     cov = lam * (weights[:, None, None] * support_covs).sum(0)
     cov = cov + alpha * torch.eye(cov.size(-1), dtype=cov.dtype,
                                   device=cov.device)
@@ -494,8 +683,8 @@ def sample_calibrated(anchors: torch.Tensor,
                       roots: torch.Tensor,
                       diag: torch.Tensor,
                       alpha: float = 0.0,
-                      generator: Optional[torch.Generator] = None
-                      ) -> torch.Tensor:
+                      generator: Optional[torch.Generator] = None,
+                      mean_transfer: str = 'interpolate') -> torch.Tensor:
     """Draw one feature from the calibrated Gaussian of each anchor.
 
     Exact reparameterisation of :func:`calibrated_distribution`: the mean
@@ -510,13 +699,15 @@ def sample_calibrated(anchors: torch.Tensor,
         means, roots, diag (torch.Tensor): From :func:`finalize_class_stats`.
         alpha (float): Dispersion α >= 0. Defaults to 0.
         generator (torch.Generator, optional): Random generator.
+        mean_transfer (str): See :func:`calibrated_mean`. Defaults to
+            ``'interpolate'``.
 
     Returns:
         torch.Tensor: ``(G, d)`` transformed features.
     """
     lam = confidence.to(means)[:, None]
-    support_mean = (weights.to(means)[..., None] * means[support_index]).sum(1)
-    mean = lam * support_mean + (1 - lam) * anchors.to(means)
+    mean = calibrated_mean(anchors, means[support_index], weights,
+                           confidence, mean_transfer)
     noise = _gaussian_noise(roots[support_index], diag[support_index],
                             generator)  # (G, k, d)
     scale = (lam * weights.to(means)).clamp_min(0).sqrt()[..., None]

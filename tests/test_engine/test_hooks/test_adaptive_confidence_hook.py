@@ -132,3 +132,66 @@ def test_run_without_validation_fails_before_training(fmnist_root,
     with pytest.raises(RuntimeError, match='no validation loop'):
         runner.train()
     assert runner.iter == 0 and not runner.model.head.stats_ready
+
+
+def test_reference_validation_before_the_first_epoch():
+    head = MODELS.build(
+        dict(
+            type='AdaptiveFeatureGeneratorHead',
+            num_classes=4,
+            in_channels=3,
+            k=1,
+            tail_max_count=50,
+            class_counts=[100, 50, 20, 5],
+            confidence=0.6))
+    hook = AdaptiveConfidenceHook(step=0.1)
+    runner = _runner(head, [90.0, 50.0, 20.0, 10.0])
+    runner.epoch = 0
+    runner.val_loop = mock.MagicMock()
+    # The validation calls after_val_epoch, which records the reference.
+    runner.val_loop.run.side_effect = lambda: hook.after_val_epoch(runner)
+    # A stage-two checkpoint's accuracies (load_from) are not the
+    # reference of a new stage.
+    head.prev_class_acc.fill_(0.3)
+    head.confidence_epoch.fill_(5)
+    runner.train_loop = _loop()
+    hook.before_train(runner)
+    assert torch.isnan(head.prev_class_acc).all()
+    hook.before_train_epoch(runner)
+    runner.val_loop.run.assert_called_once()
+    assert torch.allclose(head.prev_class_acc,
+                          torch.tensor([0.9, 0.5, 0.2, 0.1]))
+    assert torch.allclose(head.confidence, torch.full((4, ), 0.6))
+    # Once only; the first epoch's validation then takes a step.
+    hook.before_train_epoch(runner)
+    runner.val_loop.run.assert_called_once()
+    runner.epoch = 1
+    hook.after_val_epoch(_runner(head, [80.0, 60.0, 10.0, 10.0]))
+    assert torch.allclose(head.confidence, torch.tensor([0.6, 0.7, 0.5,
+                                                         0.6]))
+    # 'first_epoch': the old behaviour, no validation before training.
+    old = AdaptiveConfidenceHook(reference='first_epoch')
+    runner.epoch = 0
+    old.before_train_epoch(runner)
+    runner.val_loop.run.assert_called_once()
+    with pytest.raises(ValueError, match='reference'):
+        AdaptiveConfidenceHook(reference='test')
+
+
+def test_unchanged_accuracy_keeps_lambda():
+    """Recalls such as 10% are not exact in the float32 record: comparing
+    the float64 recall with it moved lambda although nothing changed."""
+    head = MODELS.build(
+        dict(
+            type='AdaptiveFeatureGeneratorHead',
+            num_classes=4,
+            in_channels=3,
+            k=1,
+            tail_max_count=50,
+            class_counts=[100, 50, 20, 5],
+            confidence=0.6))
+    hook = AdaptiveConfidenceHook(step=0.1)
+    recalls = [90.0, 30.0, 70.0, 10.0]
+    hook.after_val_epoch(_runner(head, recalls))
+    hook.after_val_epoch(_runner(head, recalls))
+    assert torch.allclose(head.confidence, torch.full((4, ), 0.6))

@@ -11,7 +11,8 @@ from dist_utils import run_distributed
 from mmlt.engine.hooks import ClassFeatureStatsHook
 from mmlt.models.utils.feature_calibration import class_moments
 from mmlt.engine.hooks.class_feature_stats_hook import (all_reduce_moments,
-                                                        gather_anchors)
+                                                        gather_anchors,
+                                                        place_anchors)
 
 COUNTS = [12, 8, 6, 4]
 
@@ -85,7 +86,7 @@ def test_collect_matches_direct_statistics_and_is_skipped_when_loaded():
         assert torch.allclose(cov, torch.cov(rows.T), atol=1e-4)
     # Tail classes (counts <= 8 with a richer class): 1, 2, 3, 3 anchors.
     assert head.anchor_count.tolist() == [0, 3, 3, 3]
-    assert torch.allclose(head.anchors[3, :3].double(),
+    assert torch.allclose(head.anchors[6:9].double(),
                           feats[LABELS == 3][:3], atol=1e-5)
     # Stats present (resume): no second pass over the data.
     before = head.feature_mean.clone()
@@ -103,13 +104,14 @@ def _sharded_stats(rank, world_size):
                             head.num_classes, head.covariance_type,
                             head.sketch)
     all_reduce_moments(moments)
-    anchors = torch.zeros_like(head.anchors)
+    capacity = head.anchor_capacity()[0]
+    anchors = torch.zeros(int(capacity.sum()), 32)
     count = torch.zeros_like(head.anchor_count)
-    for c in (1, 2, 3):
+    for c, start in ((1, 0), (2, 3), (3, 6)):
         rows = head.transform(feats[idx][LABELS[idx] == c])[:3]
-        anchors[c, :len(rows)] = rows
+        anchors[start:start + len(rows)] = rows
         count[c] = len(rows)
-    anchors, count = gather_anchors(anchors, count)
+    anchors, count = gather_anchors(anchors, count, capacity)
     head.set_feature_stats(moments, anchors, count)
     return {
         k: getattr(head, k).clone()
@@ -127,3 +129,54 @@ def test_two_ranks_give_the_one_rank_statistics():
         assert torch.equal(two[0][key], two[1][key]), key
         assert torch.allclose(two[0][key], one[key], atol=1e-5), key
     assert torch.equal(two[0]['anchor_count'], one['anchor_count'])
+
+
+def test_place_anchors_rank_order_and_capacity():
+    # Classes 0 (capacity 0), 1 (capacity 3: rows 0-2), 2 (capacity 2: rows
+    # 3-4); d = 1.
+    capacity = torch.tensor([0, 3, 2])
+    counts = torch.tensor([[0, 2, 2], [0, 2, 1]])  # ranks 0, 1
+    rank0 = torch.tensor([[10.], [11.], [0.], [20.], [21.]])
+    rank1 = torch.tensor([[12.], [13.], [0.], [22.], [0.]])
+    m0, count = place_anchors(rank0, counts, capacity, 0)
+    m1, _ = place_anchors(rank1, counts, capacity, 1)
+    # Class 1: rank 0's two, then one of rank 1's (capacity 3); class 2:
+    # rank 0's two (full, rank 1's dropped).
+    assert (m0 + m1).flatten().tolist() == [10., 11., 12., 20., 21.]
+    assert count.tolist() == [0, 3, 2]
+
+
+def test_hook_logs_anchors_and_the_diagnostic():
+    model = _model()
+    runner = _runner(model, _batches(LABELS))
+    runner.message_hub = mock.MagicMock()
+    ClassFeatureStatsHook(diagnostic_draws=64).before_train(runner)
+    messages = ' '.join(c.args[0] for c in runner.logger.info.mock_calls)
+    assert 'at most 3 anchors per tail class' in messages
+    assert "share of each tail class's generated features" in messages
+    name, value = runner.message_hub.update_scalar.mock_calls[0].args
+    share = model.head.self_assignment(64)
+    assert name == 'afg/self_assignment_mean'
+    assert abs(value - float(share[1:].mean())) < 1e-12
+    # Without a cap: every tail training feature, and the log says so.
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(
+                type='CifarResNet', depth=8, in_channels=1,
+                base_channels=8),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(
+                type='AdaptiveFeatureGeneratorHead',
+                num_classes=4,
+                in_channels=32,
+                k=1,
+                tail_max_count=8,
+                class_counts=COUNTS,
+                covariance_type='full')))
+    runner = _runner(model, _batches(LABELS))
+    ClassFeatureStatsHook(diagnostic_draws=0).before_train(runner)
+    assert model.head.anchor_count.tolist() == [0, 8, 6, 4]
+    messages = ' '.join(c.args[0] for c in runner.logger.info.mock_calls)
+    assert 'every tail training feature is an anchor' in messages

@@ -33,13 +33,12 @@ def _fit(head, seed=0):
     feats = torch.rand(len(labels), 4, generator=gen) + labels[:, None] * 0.5
     moments = class_moments(head.transform(feats), labels, head.num_classes,
                             head.covariance_type, head.sketch)
-    anchors = torch.zeros_like(head.anchors)
-    count = torch.zeros_like(head.anchor_count)
-    for c in head.tail_mask().nonzero().flatten().tolist():
-        rows = head.transform(feats[labels == c])[:anchors.size(1)]
-        anchors[c, :len(rows)] = rows
-        count[c] = len(rows)
-    head.set_feature_stats(moments, anchors, count)
+    capacity = head.anchor_capacity()[0]
+    rows = [
+        head.transform(feats[labels == c])[:int(capacity[c])]
+        for c in range(5)
+    ]
+    head.set_feature_stats(moments, torch.cat(rows), capacity)
     with torch.no_grad():
         head.fc.weight.normal_(generator=gen)
     head.init_teacher()
@@ -167,3 +166,181 @@ def test_bad_input():
     with pytest.raises(RuntimeError, match='ClassFeatureStatsHook'):
         head.generate(4)
     assert isinstance(head, AdaptiveFeatureGeneratorHead)
+
+
+def test_every_tail_sample_is_an_anchor_by_default():
+    head = _head()
+    assert head.max_anchors_per_class is None
+    capacity, cap = head.anchor_capacity()
+    # Tail classes 2, 3, 4 keep all their 50, 20, 5 training features.
+    assert capacity.tolist() == [0, 0, 50, 20, 5] and cap is None
+    feats, labels = _fit(head)
+    assert head.anchors.shape == (75, 4)
+    assert torch.allclose(head.anchors[50:70],
+                          head.transform(feats[labels == 3]))
+    # A budget that holds the statistics and 30 anchors caps them at 12
+    # (12 + 12 + 5 <= 30).
+    # The anchors get half of what the statistics leave (two copies while
+    # they are gathered).
+    from mmlt.models.utils.feature_calibration import anchor_bytes
+    budget = head.memory_bytes()['total'] + 2 * 30 * anchor_bytes(4, 2)
+    small = _head(memory_limit_gb=budget / 1024**3)
+    assert small.anchor_capacity()[1] == 12
+    assert small.anchor_capacity()[0].tolist() == [0, 0, 12, 12, 5]
+
+
+def test_anchors_load_into_a_fresh_head():
+    head = _head()
+    _fit(head)
+    fresh = _head()
+    assert fresh.anchors.shape == (0, 4)
+    fresh.load_state_dict(head.state_dict())
+    for key in ('anchors', 'anchor_count', 'support_index',
+                'support_weight'):
+        assert torch.equal(getattr(fresh, key), getattr(head, key)), key
+
+
+def test_support_sets_of_every_anchor_match_brute_force():
+    head = _head(support_weighting='distance')
+    _fit(head)
+    counts = torch.tensor(COUNTS)
+    labels = head.anchor_labels()
+    dist = torch.cdist(head.anchors, head.feature_mean)
+    for i, c in enumerate(labels.tolist()):
+        cand = [j for j in range(5) if counts[j] > counts[c]]
+        best = sorted(cand, key=lambda j: float(dist[i, j]))[:2]
+        assert head.support_index[i].tolist() == best
+        inv = 1 / (dist[i, best] + 1e-6)
+        assert torch.allclose(head.support_weight[i], inv / inv.sum())
+
+
+def test_draws_advance_and_resume_exactly():
+    torch.manual_seed(7)
+    head = _head()
+    _fit(head)
+    first, _ = head.generate(16)
+    state = head.state_dict()
+    second, second_labels = head.generate(16)
+    assert not torch.equal(first, second)  # the counter moved on
+    assert head.random_state() == (7, 2)
+    torch.manual_seed(123)  # a resumed process is seeded anew
+    resumed = _head()
+    resumed.load_state_dict(state)
+    assert resumed.random_state() == (7, 1)
+    again, again_labels = resumed.generate(16)
+    assert torch.equal(again, second)
+    assert torch.equal(again_labels, second_labels)
+    # The global generator is left alone.
+    torch.manual_seed(0)
+    before = torch.rand(1)
+    torch.manual_seed(0)
+    head.generate(16)
+    assert torch.equal(torch.rand(1), before)
+
+
+def _rank_draws(rank, world_size):
+    torch.manual_seed(0)  # mmengine seeds every rank alike
+    head = _head()
+    _fit(head)
+    draws = [head.generate(64) for _ in range(2)]
+    return dict(
+        feats=torch.cat([d[0] for d in draws]),
+        labels=torch.cat([d[1] for d in draws]),
+        state=head.random_state())
+
+
+def test_ranks_draw_different_features_reproducibly():
+    from dist_utils import run_distributed
+    two = run_distributed(_rank_draws, 2)
+    assert two[0]['state'] == two[1]['state'] == (0, 2)
+    assert not torch.equal(two[0]['labels'], two[1]['labels'])
+    assert not torch.allclose(two[0]['feats'], two[1]['feats'])
+    # Reproducible: a new run (here one process, rank 0) draws the same.
+    one = _rank_draws(0, 1)
+    assert torch.equal(one['feats'], two[0]['feats'])
+
+
+def _separable_head(**kwargs):
+    """Five classes at distinct corners, a teacher that classifies them."""
+    head = _head(**kwargs)
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.repeat_interleave(torch.arange(5), torch.tensor(COUNTS))
+    centers = torch.eye(5, 4) * 9.0 + 1.0
+    feats = centers[labels] + 0.05 * torch.rand(len(labels), 4,
+                                                generator=gen)
+    moments = class_moments(head.transform(feats), labels, 5, 'full')
+    capacity = head.anchor_capacity()[0]
+    head.set_feature_stats(
+        moments,
+        torch.cat([
+            head.transform(feats[labels == c])[:int(capacity[c])]
+            for c in range(5)
+        ]), capacity)
+    with torch.no_grad():
+        # Nearest centre (in the backbone's space): w = c, b = -|c|^2 / 2.
+        head.fc.weight.copy_(centers)
+        head.fc.bias.copy_(-0.5 * (centers**2).sum(1))
+    head.init_teacher()
+    return head, feats, labels
+
+
+def test_self_assignment_diagnostic():
+    # lambda = 0: the draws are the anchors, which the teacher classifies
+    # correctly: share 1 for every tail class; NaN for head classes.
+    head, feats, labels = _separable_head(confidence=0.0,
+                                          mean_transfer='interpolate')
+    share = head.self_assignment(200)
+    assert torch.isnan(share[:2]).all()
+    assert torch.equal(share[2:], torch.ones(3, dtype=torch.float64))
+    # lambda = 1 moves the means onto the support classes: the teacher
+    # reads (almost) every draw as another class.
+    head.set_confidence(1.0)
+    assert (head.self_assignment(200)[2:] < 0.05).all()
+    # Borrowing only the covariance keeps them in their class at any lambda.
+    head, _, _ = _separable_head(confidence=1.0,
+                                 mean_transfer='covariance_only')
+    assert (head.self_assignment(200)[2:] > 0.95).all()
+    # Against a direct count on the same draws (the diagnostic's stream).
+    gen = torch.Generator().manual_seed(head.random_state()[0])
+    cls = torch.tensor([2, 3, 4]).repeat_interleave(50)
+    drawn = head._to_feature_space(head._sample_tail(cls, gen))
+    pred = (drawn @ head.teacher_weight.T + head.teacher_bias).argmax(1)
+    want = (pred == cls).double().view(3, 50).mean(1)
+    assert torch.equal(head.self_assignment(50)[2:], want)
+    # It does not touch the training stream.
+    assert head.random_state()[1] == 0
+
+
+def test_mean_transfer_and_weighting_are_used_by_generate():
+    head, _, _ = _separable_head(confidence=1.0,
+                                 mean_transfer='covariance_only')
+    torch.manual_seed(0)
+    x, y = head.generate(4000)
+    tail = y >= 2
+    # The tail draws stay at their own class (covariance_only).
+    centers = torch.eye(5, 4) * 9.0 + 1.0
+    near = torch.cdist(x[tail], centers).argmin(1)
+    assert (near == y[tail]).float().mean() > 0.95
+    with pytest.raises(ValueError, match='mean_transfer'):
+        _head(mean_transfer='shift')
+    with pytest.raises(ValueError, match='support_weighting'):
+        _head(support_weighting='count')
+
+
+def test_checkpoint_holds_the_statistics_once_and_no_running_sums():
+    head = _head(covariance_type='lowrank', rank=2, memory_limit_gb=0.01)
+    _fit(head)
+    state = head.state_dict()
+    # No float64 tensor (the running sums are the statistics pass's own).
+    assert all(v.dtype != torch.float64 for v in state.values())
+    kept = head.memory_bytes()['statistics']
+    anchors = sum(state[k].numel() * state[k].element_size()
+                  for k in ('anchors', 'support_index', 'support_weight'))
+    assert anchors == 75 * (4 * 4 + 12 * 2)
+    stats = sum(state[k].numel() * state[k].element_size()
+                for k in ('feature_count', 'feature_mean', 'feature_root',
+                          'feature_diag', 'teacher_weight', 'teacher_bias'))
+    assert stats == kept
+    # The rest is the classifier, lambda state, sketch and a few scalars.
+    rest = sum(v.numel() * v.element_size() for v in state.values())
+    assert rest - stats - anchors < 4 * (5 * 4 + 5) + 8 * 4 * 2 + 200

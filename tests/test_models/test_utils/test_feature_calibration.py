@@ -5,9 +5,11 @@ import pytest
 import torch
 
 from mmlt.models.utils.feature_calibration import (
-    calibrated_distribution, check_confidence, choose_covariance_type,
+    anchor_bytes, anchor_capacity, calibrated_distribution, calibrated_mean,
+    check_confidence, choose_covariance_type,
     cholesky_with_jitter, class_moments, covariance_memory_bytes,
     finalize_class_stats, inverse_tukey_transform, sample_calibrated,
+    stage_two_memory_bytes,
     sample_class_gaussian, support_set, support_weights, tukey_transform)
 
 
@@ -103,8 +105,57 @@ def test_memory_and_automatic_choice():
     assert covariance_memory_bytes(8142, 2048, 'lowrank', 64) == \
         8142 * 2048 * 66 * 4
     assert choose_covariance_type(100, 64) == 'full'
-    assert choose_covariance_type(8142, 2048, 64, 8 * 1024**3) == 'lowrank'
+    # The kept rank-64 factors (4.4 GB) fit 8 GiB, but not with the float64
+    # running sums (8.8 GB) of the statistics pass (issue 19).
+    assert choose_covariance_type(8142, 2048, 64, 16 * 1024**3) == 'lowrank'
+    assert choose_covariance_type(8142, 2048, 64, 8 * 1024**3) == 'diagonal'
     assert choose_covariance_type(8142, 2048, 64, 1 * 1024**3) == 'diagonal'
+
+
+@pytest.mark.parametrize('covariance_type', ['full', 'lowrank', 'diagonal'])
+def test_stage_two_memory_counts_sums_and_temporaries(covariance_type):
+    C, d, r, chunk = 8142, 2048, 32, 64
+    rr = dict(full=d, lowrank=r, diagonal=0)[covariance_type]
+    parts = stage_two_memory_bytes(C, d, covariance_type, r, chunk)
+    # Kept (float32): mean, variance, factor; teacher weight and bias; count.
+    assert parts['statistics'] == 4 * (C * d * (rr + 2) + C * (d + 1) + C)
+    # float64 sums of class_moments: count, sum, squares, outer / sketch.
+    moments = class_moments(
+        torch.zeros(1, 8), torch.zeros(1, dtype=torch.long), 3,
+        covariance_type, torch.zeros(8, 2))
+    numbers = sum(v.numel() for v in moments.values())
+    small = stage_two_memory_bytes(3, 8, covariance_type, 2, chunk)
+    assert small['running_sums'] == 8 * numbers
+    assert parts['running_sums'] == 8 * C * (1 + 2 * d + d * rr)
+    # Finalisation: 64 classes at a time, three d x r matrices, a few d.
+    assert parts['finalisation'] == 8 * chunk * (3 * d + 3 * d * rr +
+                                                 3 * rr * rr)
+    assert parts['total'] == (parts['statistics'] + parts['running_sums'] +
+                              parts['finalisation'])
+    if covariance_type == 'lowrank':
+        # The issue's iNaturalist case: 2.3 GB kept, 7.0 GB at the peak.
+        assert abs(parts['statistics'] / 1e9 - 2.34) < 0.01
+        assert abs(parts['total'] / 1e9 - 6.98) < 0.01
+
+
+def test_finalising_in_chunks_equals_all_at_once():
+    rng = np.random.default_rng(8)
+    x = torch.from_numpy(rng.gamma(2.0, 1.0, size=(200, 5)))
+    y = torch.from_numpy(rng.integers(0, 7, 200))
+    sketch = torch.from_numpy(rng.normal(size=(5, 2)))
+    for covariance_type in ('full', 'lowrank', 'diagonal'):
+        moments = class_moments(x, y, 7, covariance_type, sketch)
+        whole = finalize_class_stats(moments, covariance_type, sketch)
+        parts = [
+            finalize_class_stats({k: v[s:s + 3]
+                                  for k, v in moments.items()},
+                                 covariance_type, sketch)
+            for s in range(0, 7, 3)
+        ]
+        for i in range(3):
+            assert torch.allclose(
+                torch.cat([p[i] for p in parts]), whole[i],
+                atol=1e-12), covariance_type
 
 
 def test_support_set_and_weights_match_brute_force():
@@ -201,3 +252,110 @@ def test_samples_follow_the_calibrated_gaussian(covariance_type):
     assert ((own.mean(0) - means[1]).abs() / scale).max() < 0.02
     assert ((torch.cov(own.T) - covs[1]).abs() /
             torch.outer(scale, scale)).max() < 0.03
+
+
+def test_support_weightings_match_numpy():
+    rng = np.random.default_rng(5)
+    dist = np.abs(rng.normal(size=(6, 3))) + 0.1
+    counts = rng.integers(2, 5000, size=(6, 3)).astype(float)
+    numerators = {
+        'count_distance': counts,
+        'sqrt_count_distance': np.sqrt(counts),
+        'log_count_distance': np.log1p(counts),
+        'distance': np.ones_like(counts),
+    }
+    for name, num in numerators.items():
+        raw = num / (dist + 1e-6)
+        got = support_weights(
+            torch.from_numpy(dist), torch.from_numpy(counts), name)
+        np.testing.assert_allclose(got.numpy(), raw / raw.sum(1,
+                                                              keepdims=True))
+    np.testing.assert_allclose(
+        support_weights(torch.from_numpy(dist), torch.from_numpy(counts),
+                        'uniform').numpy(), np.full((6, 3), 1 / 3))
+    # A class 13x richer but twice as far: n/d gives it 0.87, and each
+    # damping less, down to 1/3 under distance alone.
+    dist = torch.tensor([[1.0, 2.0]])
+    counts = torch.tensor([[464.0, 6000.0]])
+    far = [
+        float(support_weights(dist, counts, name)[0, 1])
+        for name in ('count_distance', 'sqrt_count_distance',
+                     'log_count_distance', 'distance')
+    ]
+    assert far == sorted(far, reverse=True) and far[0] > 0.85
+    assert far[2] < 0.5 and abs(far[3] - 1 / 3) < 1e-6
+    with pytest.raises(ValueError, match='weighting'):
+        support_weights(dist, counts, 'count')
+
+
+def test_calibrated_mean_transfers_match_numpy():
+    rng = np.random.default_rng(6)
+    g, k, d = 5, 3, 4
+    x = rng.normal(size=(g, d))
+    mu = rng.normal(size=(g, k, d))
+    w = rng.random((g, k))
+    w /= w.sum(1, keepdims=True)
+    lam = rng.random(g)
+    args = [torch.from_numpy(a) for a in (x, mu, w, lam)]
+    support = (w[..., None] * mu).sum(1)
+    np.testing.assert_allclose(
+        calibrated_mean(*args, 'interpolate').numpy(),
+        lam[:, None] * support + (1 - lam[:, None]) * x)
+    # Yang et al. (ICLR 2021): with uniform weights, the plain average of
+    # the k support means and the sample.
+    uniform = torch.full((g, k), 1 / k, dtype=torch.float64)
+    np.testing.assert_allclose(
+        calibrated_mean(args[0], args[1], uniform, args[3],
+                        'average').numpy(),
+        (mu.sum(1) + x) / (k + 1))
+    np.testing.assert_allclose(
+        calibrated_mean(*args, 'average').numpy(),
+        (k * support + x) / (k + 1))
+    np.testing.assert_allclose(
+        calibrated_mean(*args, 'covariance_only').numpy(), x)
+    with pytest.raises(ValueError, match='mean_transfer'):
+        calibrated_mean(*args, 'shift')
+
+
+@pytest.mark.parametrize('transfer', ['interpolate', 'average',
+                                      'covariance_only'])
+def test_calibrated_distribution_transfers(transfer):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=3)
+    mu = rng.normal(size=(2, 3))
+    a = rng.normal(size=(2, 3, 3))
+    sig = a @ a.transpose(0, 2, 1)
+    w = np.array([0.3, 0.7])
+    lam, alpha = 0.6, 0.1
+    mean, cov = calibrated_distribution(
+        *map(torch.from_numpy, (x, mu, sig, w)), lam, alpha, transfer)
+    want = dict(
+        interpolate=lam * (w @ mu) + (1 - lam) * x,
+        average=(x + 2 * (w @ mu)) / 3,
+        covariance_only=x)[transfer]
+    np.testing.assert_allclose(mean.numpy(), want)
+    # The covariance is borrowed alike in every transfer.
+    np.testing.assert_allclose(
+        cov.numpy(), lam * (0.3 * sig[0] + 0.7 * sig[1]) + alpha * np.eye(3))
+
+
+def test_anchor_capacity_keeps_every_tail_sample_within_budget():
+    counts = torch.tensor([1000, 500, 300, 100, 40, 10])
+    tail = torch.tensor([False, False, True, True, True, True])
+    per = anchor_bytes(8, 2)
+    assert per == 8 * 4 + 2 * 12
+    # Everything fits: every tail sample, no cap.
+    cap, limit = anchor_capacity(counts, tail, 8, 2, 10**9)
+    assert cap.tolist() == [0, 0, 300, 100, 40, 10] and limit is None
+    # Budget for 200 anchors: the largest A with sum min(n_c, A) <= 200 is
+    # A = 75 (75 + 75 + 40 + 10 = 200).
+    cap, limit = anchor_capacity(counts, tail, 8, 2, 200 * per)
+    assert limit == 75 and cap.tolist() == [0, 0, 75, 75, 40, 10]
+    brute = max(a for a in range(301)
+                if sum(min(int(n), a) for n in counts[tail]) <= 200)
+    assert brute == limit
+    # An explicit cap applies first and is reported.
+    cap, limit = anchor_capacity(counts, tail, 8, 2, 10**9, 64)
+    assert limit == 64 and cap.tolist() == [0, 0, 64, 64, 40, 10]
+    with pytest.raises(ValueError, match='memory_limit_gb'):
+        anchor_capacity(counts, tail, 8, 2, 3 * per)
