@@ -61,8 +61,11 @@ def parse_args():
 def merge_args(cfg, args):
     """Apply the command-line switches to the config.
 
-    ``--cfg-options`` is applied last (as in mmpretrain), so it overrides
-    what the other switches set.
+    ``--cfg-options`` is applied after the other switches (as in
+    mmpretrain), so it overrides what they set; ``--no-validate`` then
+    drops validation whatever the options said about it (options such as
+    ``val_dataloader.dataset.data_root=...``, shared by a script's train and
+    test runs, would otherwise have no base to merge into).
     """
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -81,11 +84,6 @@ def merge_args(cfg, args):
         cfg.resume = True
         cfg.load_from = args.resume
 
-    if args.no_validate:
-        cfg.val_cfg = None
-        cfg.val_dataloader = None
-        cfg.val_evaluator = None
-
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
 
@@ -100,6 +98,11 @@ def merge_args(cfg, args):
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
     return cfg
 
 

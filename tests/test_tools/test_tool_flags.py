@@ -65,6 +65,18 @@ def test_cfg_options_are_applied_last(tmp_path, monkeypatch):
     assert cfg.work_dir == str(tmp_path / 'b')
 
 
+def test_no_validate_with_val_options(tmp_path, monkeypatch):
+    # The accuracy benchmark passes val_dataloader options to every train
+    # run, also those with --no-validate: they must not fail to merge.
+    cfg = _final_cfg('train', [
+        FMNIST_CE, '--no-validate', '--work-dir',
+        str(tmp_path / 'a'), '--cfg-options',
+        'val_dataloader.dataset.data_root=elsewhere'
+    ], monkeypatch)
+    assert cfg.val_dataloader is None and cfg.val_cfg is None
+    assert cfg.val_evaluator is None
+
+
 @pytest.fixture(scope='module')
 def tiny_run(tmp_path_factory, fmnist_root):
     tmp = tmp_path_factory.mktemp('flags')
