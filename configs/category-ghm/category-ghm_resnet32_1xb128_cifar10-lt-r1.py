@@ -1,4 +1,4 @@
-# Category-wise GHM (paper 000) on CIFAR-10-LT at imbalance factor 1 (balanced:
-# all margins are 0): Table 1 row "ours" (92.75%).
+# Category-wise GHM (Zhang et al., ICASSP 2022) on CIFAR-10-LT at imbalance
+# factor 1 (balanced: all margins are 0): Table 1 row "ours" (92.75%).
 _base_ = './category-ghm_resnet32_1xb128_cifar10-lt-r100.py'
 train_dataloader = dict(dataset=dict(imbalance_factor=1))

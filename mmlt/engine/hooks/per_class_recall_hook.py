@@ -64,7 +64,8 @@ class PerClassRecallHook(Hook):
 
     The JSON holds ``split``, ``epoch``, ``iter``, ``metric`` (class name),
     ``prefix``, ``metrics`` (the metric's results without prefix), ``groups``
-    (the grouping settings) and ``per_class``, a list of rows with the CSV
+    (the grouping settings: ``many_thr``, ``few_thr``, ``rare_thr``,
+    ``index_boundaries``) and ``per_class``, a list of rows with the CSV
     columns ``class_index``, ``class``, ``train_count``, ``support``,
     ``recall`` (percent) and ``group``; unknown values are null.
 
@@ -135,6 +136,7 @@ class PerClassRecallHook(Hook):
             groups=dict(
                 many_thr=getattr(metric, 'many_thr', None),
                 few_thr=getattr(metric, 'few_thr', None),
+                rare_thr=getattr(metric, 'rare_thr', None),
                 index_boundaries=getattr(metric, 'index_boundaries', None)),
             per_class=rows)
         dump(record, path + '.json', indent=2)

@@ -4,12 +4,13 @@
 They work on numpy arrays, with no state, so they can be checked by hand and
 reused by analysis tools.
 """
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-#: Names of the three class groups, from head to tail.
-GROUP_NAMES = ('many', 'medium', 'few')
+#: Names of the class groups, from head to tail (``rare`` only with a
+#: ``rare_thr``).
+GROUP_NAMES = ('many', 'medium', 'few', 'rare')
 
 
 def per_class_recall(pred: Sequence[int], target: Sequence[int],
@@ -50,31 +51,69 @@ def per_class_recall(pred: Sequence[int], target: Sequence[int],
 
 def shot_groups(class_counts: Sequence[int],
                 many_thr: int = 100,
-                few_thr: int = 20) -> Dict[str, np.ndarray]:
+                few_thr: int = 20,
+                rare_thr: Optional[int] = None) -> Dict[str, np.ndarray]:
     """Split classes by their number of training images.
 
     The standard many/medium/few-shot split of long-tailed recognition
     (Liu et al., "Large-Scale Long-Tailed Recognition in an Open World",
     CVPR 2019): Many > 100, 20 <= Medium <= 100, Few < 20 training images.
+    With ``rare_thr`` a fourth group, Rare (< ``rare_thr`` images), is split
+    off the tail, and Few spans ``rare_thr`` .. ``few_thr - 1``, as in the
+    four groups (Many / Medium / Few / Rare) of category-wise GHM (Zhang et
+    al., ICASSP 2022).
 
     Args:
         class_counts (Sequence[int]): Training images of each class.
         many_thr (int): A class with more than ``many_thr`` images is
             many-shot. Defaults to 100.
         few_thr (int): A class with fewer than ``few_thr`` images is
-            few-shot. Defaults to 20.
+            few-shot (or rare). Defaults to 20.
+        rare_thr (int, optional): A class with fewer than ``rare_thr``
+            images is rare; ``1 <= rare_thr < few_thr``. Defaults to None
+            (three groups).
 
     Returns:
         dict[str, np.ndarray]: Boolean masks of shape ``(C, )`` under the keys
-        ``'many'``, ``'medium'`` and ``'few'``; every class is in exactly one.
+        ``'many'``, ``'medium'``, ``'few'`` (and ``'rare'``); every class is
+        in exactly one.
+    """
+    check_group_thresholds(many_thr, few_thr, rare_thr)
+    counts = np.asarray(class_counts).reshape(-1)
+    many = counts > many_thr
+    few = counts < few_thr
+    groups = dict(many=many, medium=~(many | few), few=few)
+    if rare_thr is not None:
+        groups['rare'] = counts < rare_thr
+        groups['few'] = few & ~groups['rare']
+    return groups
+
+
+def check_group_thresholds(many_thr: int,
+                           few_thr: int,
+                           rare_thr: Optional[int] = None) -> None:
+    """Raise a clear error unless ``rare_thr < few_thr <= many_thr``.
+
+    Args:
+        many_thr (int): The many-shot threshold.
+        few_thr (int): The few-shot threshold.
+        rare_thr (int, optional): The rare threshold. Defaults to None.
     """
     if few_thr > many_thr:
         raise ValueError(f'few_thr ({few_thr}) must not exceed many_thr '
                          f'({many_thr}).')
-    counts = np.asarray(class_counts).reshape(-1)
-    many = counts > many_thr
-    few = counts < few_thr
-    return dict(many=many, medium=~(many | few), few=few)
+    if rare_thr is None:
+        return
+    if (isinstance(rare_thr, bool)
+            or not isinstance(rare_thr, (int, np.integer)) or rare_thr < 1):
+        raise ValueError(f'rare_thr must be a positive integer (classes '
+                         f'with fewer training images are rare), got '
+                         f'{rare_thr!r}.')
+    if rare_thr >= few_thr:
+        raise ValueError(
+            f'rare_thr ({rare_thr}) must be below few_thr ({few_thr}): few '
+            f'spans rare_thr .. few_thr - 1 training images and would be '
+            f'empty. Lower rare_thr or raise few_thr.')
 
 
 def index_groups(num_classes: int,

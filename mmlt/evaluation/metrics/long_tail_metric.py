@@ -12,6 +12,7 @@ from mmpretrain.registry import METRICS
 from mmlt.utils import ClassCountsMixin
 from ..functional import (geometric_mean, harmonic_mean, index_groups,
                           per_class_recall, shot_groups)
+from ..functional.long_tail import check_group_thresholds
 
 #: Value substituted for a zero recall in the geometric and harmonic means.
 ZERO_RECALL_EPS = 1e-3
@@ -23,14 +24,16 @@ class LongTailMetric(BaseMetric, ClassCountsMixin):
 
     Besides the overall top-k accuracy, it reports the mean per-class recall
     of the many-shot (> ``many_thr`` training images), medium-shot and
-    few-shot (< ``few_thr``) classes, and, following "No One Left Behind"
+    few-shot (< ``few_thr``) classes (and, with ``rare_thr``, of the rare
+    classes, < ``rare_thr``; few-shot is then ``rare_thr`` .. ``few_thr - 1``),
+    and, following "No One Left Behind"
     (CVPR 2023), the geometric and harmonic means and the lowest of the
     per-class recalls. All values are percentages, like mmpretrain's
     :class:`~mmpretrain.evaluation.Accuracy`:
 
     - ``top1``, ``top{k}``: sample accuracy.
-    - ``many``, ``medium``, ``few``: mean recall of the group's classes. A
-      group without any class is left out.
+    - ``many``, ``medium``, ``few`` (and ``rare``): mean recall of the
+      group's classes. A group without any class is left out.
     - ``gmean_recall``, ``hmean_recall``: means of the per-class recalls, a
       zero recall replaced by 1e-3 (i.e. 0.1%).
     - ``lowest_recall``: the lowest per-class recall.
@@ -58,6 +61,11 @@ class LongTailMetric(BaseMetric, ClassCountsMixin):
             Defaults to 100.
         few_thr (int): Classes with fewer training images are few-shot.
             Defaults to 20.
+        rare_thr (int, optional): Classes with fewer training images are
+            rare, a fourth group (as in the Many / Medium / Few / Rare
+            tables of category-wise GHM, Zhang et al., ICASSP 2022);
+            ``1 <= rare_thr < few_thr``. Needs grouping by counts, not
+            ``index_boundaries``. Defaults to None (three groups).
         index_boundaries (Sequence[int], optional): Group by class index
             instead of by count: the first index of the medium and of the few
             group, e.g. ``(36, 71)`` for CIFAR-100-LT as MiSLAS reports it.
@@ -81,6 +89,7 @@ class LongTailMetric(BaseMetric, ClassCountsMixin):
                  class_counts: Optional[Sequence[int]] = None,
                  many_thr: int = 100,
                  few_thr: int = 20,
+                 rare_thr: Optional[int] = None,
                  index_boundaries: Optional[Sequence[int]] = None,
                  num_classes: Optional[int] = None,
                  collect_device: str = 'cpu',
@@ -89,15 +98,21 @@ class LongTailMetric(BaseMetric, ClassCountsMixin):
         self.topk = (topk, ) if isinstance(topk, int) else tuple(topk)
         if not self.topk or min(self.topk) < 1:
             raise ValueError(f'topk must be positive integers, got {topk}.')
-        if few_thr > many_thr:
-            raise ValueError(f'few_thr ({few_thr}) must not exceed many_thr '
-                             f'({many_thr}).')
+        try:
+            check_group_thresholds(many_thr, few_thr, rare_thr)
+        except ValueError as error:
+            raise ValueError(f'{type(self).__name__}: {error}') from None
+        if rare_thr is not None and index_boundaries is not None:
+            raise ValueError(
+                f'{type(self).__name__}: rare_thr groups classes by training '
+                f'count, index_boundaries by class index; give one of them.')
         if index_boundaries is not None and len(index_boundaries) != 2:
             raise ValueError(f'index_boundaries must be two class indices '
                              f'(start of medium, start of few), got '
                              f'{index_boundaries}.')
         self.many_thr = many_thr
         self.few_thr = few_thr
+        self.rare_thr = rare_thr
         self.index_boundaries = (None if index_boundaries is None else tuple(
             int(b) for b in index_boundaries))
         self.num_classes = num_classes
@@ -186,7 +201,8 @@ class LongTailMetric(BaseMetric, ClassCountsMixin):
                 self._warn_once(
                     f'empty-{name}', f'{type(self).__name__}: no class is '
                     f'{name}-shot with many_thr={self.many_thr}, '
-                    f'few_thr={self.few_thr}, index_boundaries='
+                    f'few_thr={self.few_thr}, rare_thr={self.rare_thr}, '
+                    f'index_boundaries='
                     f'{self.index_boundaries}; `{name}` is not reported.')
             elif (mask & present).any():
                 metrics[name] = float(recall[mask & present].mean() * 100)
@@ -231,7 +247,8 @@ class LongTailMetric(BaseMetric, ClassCountsMixin):
         if self.index_boundaries is not None:
             return index_groups(num_classes, self.index_boundaries)
         if counts is not None:
-            return shot_groups(counts, self.many_thr, self.few_thr)
+            return shot_groups(counts, self.many_thr, self.few_thr,
+                               self.rare_thr)
         self._warn_once(
             'no-counts', f'{type(self).__name__} has no training class '
             f'counts, so `many`, `medium` and `few` are not reported. Pass '

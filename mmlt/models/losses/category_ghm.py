@@ -2,9 +2,10 @@
 """The formulas of the category-wise GHM loss, as pure functions.
 
 `Solving the Long-Tailed Problem via Intra- and Inter-Category Balance`
-(Zhang, Lin, Zhang and Xu; paper 000). Every function works on whole
-``(N, C)`` or ``(C, bins)`` tensors: no Python loop over classes or bins
-and no ``C x C`` tensor, so they scale to iNaturalist's 8,142 classes.
+(category-wise GHM; Zhang, Lin, Zhang and Xu, ICASSP 2022). Every function
+works on whole ``(N, C)`` or ``(C, bins)`` tensors: no Python loop over
+classes or bins and no ``C x C`` tensor, so they scale to iNaturalist's
+8,142 classes.
 
 - Inter-category balance: :func:`inter_category_margins` (the rows
   ``M[y_i, :]`` of the paper's margin matrix) and :func:`margin_logits` (the
@@ -12,7 +13,7 @@ and no ``C x C`` tensor, so they scale to iNaturalist's 8,142 classes.
 - Intra-category balance: per-category histograms of the gradient norm
   ``g = 1 - p_y`` (:func:`category_histogram`), accumulated with momentum
   (:func:`accumulate_histogram`) and turned into per-sample weights that
-  leave each category's total weight unchanged
+  average to 1 over each category's accumulated histogram
   (:func:`category_ghm_weights`).
 - Density approximation: uniform bins (URA, ``mmlt``'s
   :func:`~mmlt.models.losses.ghm_loss.ghm_bin_index`) or per-category
@@ -128,76 +129,130 @@ def category_histogram(label: torch.Tensor, bin_index: torch.Tensor,
         torch.Tensor: Counts ``(C, bins)``, float32.
     """
     flat = label * bins + bin_index
-    counts = torch.bincount(flat, minlength=num_classes * bins)
-    return counts.view(num_classes, bins).float()
+    # index_add_, not bincount: bincount reads its input's range back to the
+    # host (a sync per step on an accelerator) and has no meta/fake kernel.
+    counts = torch.zeros(num_classes * bins, device=label.device)
+    counts.index_add_(0, flat, torch.ones_like(flat, dtype=counts.dtype))
+    return counts.view(num_classes, bins)
 
 
-def accumulate_histogram(running: torch.Tensor, counts: torch.Tensor,
-                         momentum: float) -> torch.Tensor:
+def accumulate_histogram(running: torch.Tensor,
+                         counts: torch.Tensor,
+                         momentum: float,
+                         rule: str = 'category') -> torch.Tensor:
     r"""Moving average of the categories' histograms.
 
-    :math:`A_c \leftarrow m A_c + (1 - m) h_c` for every category with a
-    sample in the batch; the others keep theirs, so a tail category that is
-    absent from most batches does not decay towards an empty histogram
-    between its appearances (the average runs over its own batches). The
-    batch enters before the weights are computed (as in GHM), so a bin
-    holding a sample always has mass :math:`\ge 1 - m > 0`.
+    Two update rules:
+
+    - ``'category'``: :math:`A_c \leftarrow m A_c + (1 - m) h_c`, every bin
+      of every category with a sample in the batch. ``A_c`` is then an
+      exponential average of the category's own batches, i.e. an estimate
+      of how its gradient norms are distributed; a bin that stops receiving
+      samples decays towards 0, as its density does.
+    - ``'bin'``: GHM-C's rule (Li et al., AAAI 2019): only the bins that
+      received samples move, :math:`A_{c,k} \leftarrow m A_{c,k} + (1 - m)
+      h_{c,k}` where :math:`h_{c,k} > 0`. ``A_{c,k}`` is then the average
+      count of bin ``k`` in the batches that hit it, never below ``1 - m``
+      once hit.
+
+    Categories absent from the batch keep their histograms under both
+    rules, so a tail category absent from most batches does not decay
+    between its appearances. The batch enters before the weights are
+    computed (as in GHM). Masses below the dtype's smallest normal number
+    are set to 0: a decayed bin never turns into a subnormal whose
+    reciprocal overflows (and a subnormal costs CPU time).
 
     Args:
         running (torch.Tensor): :math:`A`, shape ``(C, bins)``.
         counts (torch.Tensor): The batch histogram :math:`h`, ``(C, bins)``.
         momentum (float): :math:`m` in ``[0, 1)``.
+        rule (str): ``'category'`` or ``'bin'``. Defaults to
+            ``'category'``.
 
     Returns:
         torch.Tensor: The new histogram ``(C, bins)`` (a new tensor).
     """
-    present = counts.sum(dim=1, keepdim=True) > 0
-    updated = torch.lerp(counts, running, momentum)
-    return torch.where(present, updated, running)
+    if rule == 'bin':
+        moves = counts > 0
+    elif rule == 'category':
+        moves = counts.sum(dim=1, keepdim=True) > 0
+    else:
+        raise ValueError(f'accumulate_histogram: `rule` must be '
+                         f'\'category\' or \'bin\', got {rule!r}.')
+    updated = torch.where(moves, torch.lerp(counts, running, momentum),
+                          running)
+    return updated.masked_fill_(updated < torch.finfo(updated.dtype).tiny, 0)
 
 
 def category_ghm_weights(label: torch.Tensor,
                          bin_index: torch.Tensor,
                          mass: torch.Tensor,
-                         counts: torch.Tensor,
-                         widths: Optional[torch.Tensor] = None
-                         ) -> torch.Tensor:
-    r"""Intra-category gradient-harmonizing weights.
+                         widths: Optional[torch.Tensor] = None,
+                         smoothing: float = 8.0) -> torch.Tensor:
+    r"""Intra-category gradient-harmonizing weights, normalised against each
+    category's accumulated histogram.
 
-    Sample ``i`` of category ``c`` in bin ``k`` gets a weight proportional
-    to the inverse gradient density of its category,
-    :math:`1 / D_c(k) = w_{c,k} / A_{c,k}` (bin width over accumulated
-    mass), normalised within the category:
+    Let :math:`p_{c,k} = A_{c,k} / \sum_j A_{c,j}` be the share of category
+    ``c``'s accumulated mass in bin ``k`` and :math:`r_{c,k} = p_{c,k} /
+    \text{width}_{c,k}` its gradient density relative to a uniform spread
+    over ``[0, 1]`` (1 everywhere for uniformly spread gradient norms).
+    Sample ``i`` of category ``c`` in bin ``k`` gets
 
-    .. math:: W_i = n_c \frac{1 / D_c(k_i)}
-              {\sum_{k} h_{c,k} / D_c(k)},
+    .. math:: W_i = \frac{1}{(r_{c,k} + \rho \bar r_c) S_c}, \quad
+              \bar r_c = \sum_k p_{c,k} r_{c,k}, \quad
+              S_c = \sum_k \frac{p_{c,k}}{r_{c,k} + \rho \bar r_c}:
 
-    so the weights of a category's samples in the batch sum to its count
-    :math:`n_c = \sum_k h_{c,k}`: hard samples gain, easy ones and dense
-    clusters of outliers lose, and categories are not re-weighted against
-    each other. The normaliser is computed from the histogram ``h``, so
-    under distributed training (``h`` summed over ranks) it is that of the
-    global batch.
+    the inverse gradient density, smoothed by a uniform prior of ``rho``
+    times the density the category's samples see on average
+    (:math:`\bar r_c`), and scaled so that the category's weights average
+    to 1 over its accumulated distribution (:math:`\sum_k p_{c,k} W_{c,k}
+    = 1`). Hence:
+
+    - Within a category, sparse bins (hard samples) gain and dense bins
+      (the mass of easy samples, a cluster of outliers) lose; categories
+      are not re-weighted against each other on average.
+    - The weights depend on the category's histogram only, never on how
+      many of its samples, or which, the batch holds: a category with one
+      sample in a batch of 512 is weighted like one with 60 in a batch of
+      128.
+    - Every weight is at most :math:`1 + 1 / \rho` (any history, any bins),
+      so a category's effective sample size over its distribution,
+      :math:`1 / \sum_k p_{c,k} W_{c,k}^2`, is at least :math:`\rho / (1 +
+      \rho)` of its samples.
+    - :math:`\rho \to 0` is GHM-C's :math:`N / (GD \cdot M)` on the
+      category's accumulated histogram (``N`` its mass, ``GD`` the bin's
+      density, ``M`` the occupied width in bins); :math:`\rho \to \infty`
+      gives every sample weight 1.
+
+    No bin's mass is ever inverted, so a bin decayed to 0 (or to a
+    subnormal number) cannot poison its category. Under distributed
+    training ``A`` holds the global batch, so all ranks agree.
 
     Args:
-        label (torch.Tensor): Class indices ``(N, )``.
+        label (torch.Tensor): Row of each sample in ``mass`` ``(N, )``.
         bin_index (torch.Tensor): Bins ``(N, )``.
         mass (torch.Tensor): Accumulated histograms :math:`A` ``(C, bins)``,
             including the batch.
-        counts (torch.Tensor): Batch histograms :math:`h` ``(C, bins)``.
-        widths (torch.Tensor, optional): Bin widths ``(C, bins)``. Defaults
-            to None (uniform bins: the width cancels).
+        widths (torch.Tensor, optional): Bin widths ``(C, bins)``, each row
+            summing to 1. Defaults to None (uniform bins).
+        smoothing (float): :math:`\rho > 0`. Defaults to 8.0.
 
     Returns:
         torch.Tensor: The weights ``(N, )``.
     """
-    inverse = mass.reciprocal().masked_fill_(mass <= 0, 0)
-    if widths is not None:
-        inverse = inverse * widths
-    norm = (counts * inverse).sum(dim=1)
-    # Categories without samples (norm 0) get no scale, never 0 / 0.
-    scale = counts.sum(dim=1) / norm.masked_fill(norm <= 0, 1)
-    return inverse[label, bin_index] * scale[label]
+    bins = mass.size(1)
+    if widths is None:
+        widths = mass.new_full((1, bins), 1 / bins)
+    total = mass.sum(dim=1, keepdim=True)
+    # A row without mass (no sample ever) reads as uniform: weights 1. A
+    # NaN in the state stays NaN, for the loss's finite check to report.
+    share = torch.where(total == 0, widths.expand_as(mass),
+                        mass / total.masked_fill(total == 0, 1))
+    density = share / widths
+    mean_density = (share * density).sum(dim=1, keepdim=True)
+    inverse = (density + smoothing * mean_density).reciprocal()
+    norm = (share * inverse).sum(dim=1)
+    return inverse[label, bin_index] / norm[label]
 
 
 def rebin_histogram(mass: torch.Tensor, edges: torch.Tensor,

@@ -61,7 +61,7 @@ def test_after_val_epoch(tmp_path):
     assert record['metric'] == 'LongTailMetric'
     assert record['prefix'] == 'long-tail'
     assert record['groups'] == dict(
-        many_thr=100, few_thr=20, index_boundaries=None)
+        many_thr=100, few_thr=20, rare_thr=None, index_boundaries=None)
     metrics = record['metrics']
     assert metrics['top1'] == pytest.approx(50.0)  # 4 of 8
     assert (metrics['many'], metrics['medium'], metrics['few']) == (75, 50, 0)
@@ -184,3 +184,25 @@ def test_test_only_run_does_not_build_the_training_loop(tmp_path):
     hook.after_test_epoch(runner, metrics={})
     record = json.loads((tmp_path / 'per_class' / 'test.json').read_text())
     assert (record['epoch'], record['iter']) == (0, 0)
+
+
+def test_rare_group_in_the_table(tmp_path):
+    """With rare_thr, the CSV and JSON name the fourth group `rare` and the
+    JSON records the threshold."""
+    metric = LongTailMetric(class_counts=[500, 50, 15, 5], rare_thr=10)
+    targets = [0, 0, 1, 1, 2, 2, 3, 3]
+    preds = [0, 0, 1, 0, 2, 2, 3, 0]
+    metric.process(None, [
+        dict(pred_label=torch.tensor([p]), gt_label=torch.tensor([t]))
+        for p, t in zip(preds, targets)
+    ])
+    metric.evaluate(len(targets))
+    hook = HOOKS.build(dict(type='PerClassRecallHook'))
+    hook.after_val_epoch(fake_runner(tmp_path, [metric]), metrics={})
+    rows = read_csv(tmp_path / 'per_class' / 'val_epoch_3.csv')
+    assert [row['group'] for row in rows] == ['many', 'medium', 'few', 'rare']
+    record = json.loads(
+        (tmp_path / 'per_class' / 'val_epoch_3.json').read_text())
+    assert record['groups']['rare_thr'] == 10
+    assert record['metrics']['rare'] == pytest.approx(50.0)
+    assert record['metrics']['few'] == pytest.approx(100.0)

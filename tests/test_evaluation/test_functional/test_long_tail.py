@@ -43,6 +43,48 @@ def test_shot_groups_boundaries():
         shot_groups(counts, many_thr=10, few_thr=20)
 
 
+def test_shot_groups_with_rare():
+    counts = np.array([500, 101, 100, 50, 20, 19, 10, 9, 1, 0])
+    groups = shot_groups(counts, rare_thr=10)
+    assert list(groups) == ['many', 'medium', 'few', 'rare']
+    # Few spans rare_thr .. few_thr - 1 = 10 .. 19; exactly 10 is few.
+    np.testing.assert_array_equal(groups['few'], counts_in(counts, 10, 19))
+    np.testing.assert_array_equal(groups['rare'], counts_in(counts, 0, 9))
+    np.testing.assert_array_equal(groups['medium'],
+                                  counts_in(counts, 20, 100))
+    np.testing.assert_array_equal(groups['many'], counts > 100)
+    # Every class in exactly one group.
+    np.testing.assert_array_equal(
+        sum(mask.astype(int) for mask in groups.values()), 1)
+    # The three-group split is unchanged without rare_thr, and few then
+    # equals few + rare.
+    three = shot_groups(counts)
+    np.testing.assert_array_equal(three['few'],
+                                  groups['few'] | groups['rare'])
+    # Edge: rare_thr = 1 makes only classes without images rare;
+    # rare_thr = few_thr - 1 leaves few the single count few_thr - 1.
+    np.testing.assert_array_equal(
+        shot_groups(counts, rare_thr=1)['rare'], counts == 0)
+    np.testing.assert_array_equal(
+        shot_groups(counts, rare_thr=19)['few'], counts == 19)
+
+
+def counts_in(counts, low, high):
+    return (counts >= low) & (counts <= high)
+
+
+@pytest.mark.parametrize('rare_thr,match', [
+    (20, r'rare_thr \(20\) must be below few_thr \(20\).*Lower rare_thr'),
+    (25, r'rare_thr \(25\) must be below few_thr'),
+    (0, 'rare_thr must be a positive integer'),
+    (2.5, 'rare_thr must be a positive integer'),
+    (True, 'rare_thr must be a positive integer'),
+])
+def test_shot_groups_bad_rare_thr(rare_thr, match):
+    with pytest.raises(ValueError, match=match):
+        shot_groups([5, 50, 500], rare_thr=rare_thr)
+
+
 def test_index_groups():
     groups = index_groups(100, (36, 71))
     assert [int(mask.sum()) for mask in groups.values()] == [36, 35, 29]

@@ -1,6 +1,6 @@
 # Copyright (c) mmlt contributors. All rights reserved.
-"""Category-wise GHM with inter-category margins (paper 000) against
-independent numpy computations of its formulas."""
+"""Category-wise GHM with inter-category margins (Zhang et al., ICASSP 2022)
+against independent numpy computations of its formulas."""
 import numpy as np
 import pytest
 import torch
@@ -43,7 +43,19 @@ def np_bin(g, edges_c):
     return k
 
 
-def np_category_ghm(g, y, num_classes, bins, hist, edges, momentum):
+def np_ghm_weight(mass_c, width_c, k, smoothing):
+    """Weight of bin k of one category: the inverse of its density relative
+    to uniform, smoothed by `smoothing` times the mean density, over the
+    category's accumulated distribution; a plain loop over the bins."""
+    p = [a / sum(mass_c) for a in mass_c]
+    r = [p[j] / width_c[j] for j in range(len(p))]
+    mean_r = sum(p[j] * r[j] for j in range(len(p)))
+    inv = [1.0 / (r[j] + smoothing * mean_r) for j in range(len(p))]
+    return inv[k] / sum(p[j] * inv[j] for j in range(len(p)))
+
+
+def np_category_ghm(g, y, num_classes, bins, hist, edges, momentum,
+                    smoothing=0.5):
     """Weights and the accumulated histogram, class by class."""
     idx = np.array([np_bin(gi, edges[c]) for gi, c in zip(g, y)])
     h = np.zeros((num_classes, bins))
@@ -57,8 +69,8 @@ def np_category_ghm(g, y, num_classes, bins, hist, edges, momentum):
             continue
         mass[c] = momentum * hist[c] + (1 - momentum) * h[c]
         width = np.diff(edges[c])
-        inv = np.array([width[idx[i]] / mass[c, idx[i]] for i in members])
-        w[members] = members.size * inv / inv.sum()
+        for i in members:
+            w[i] = np_ghm_weight(mass[c], width, idx[i], smoothing)
     return w, mass
 
 
@@ -147,7 +159,8 @@ def test_three_steps_match_numpy(density, inter):
     bins, momentum, gamma = 6, 0.7, 0.8
     loss_fn = CategoryGHMLoss(
         num_classes=5, inter=inter, gamma=gamma, density=density, bins=bins,
-        momentum=momentum, class_counts=counts, reduction='none')
+        momentum=momentum, smoothing=0.5, class_counts=counts,
+        reduction='none')
     hist = np.zeros((5, bins))
     edges = np.tile(np.linspace(0, 1, bins + 1), (5, 1))
     for step in range(3):
@@ -176,21 +189,55 @@ def test_three_steps_match_numpy(density, inter):
         torch.testing.assert_close(loss_fn.edges[4], uniform_edges(bins)[0])
 
 
-@pytest.mark.parametrize('density', ['uniform', 'adaptive'])
-def test_weights_sum_to_category_counts(density):
-    """Margins off: each category's weights sum to its count in the batch,
-    also after the histograms accumulated other batches."""
-    loss_fn = CategoryGHMLoss(
-        num_classes=5, inter=False, density=density, bins=5, momentum=0.5)
-    for step in range(4):
-        _, y, z_t, y_t = make_batch(10 + step, n=40)
-        loss = F.cross_entropy(z_t, y_t, reduction='none')
-        w = loss_fn.intra_weights(loss, y_t).double()
-        sums = torch.zeros(5, dtype=torch.float64).index_add_(0, y_t, w)
-        np.testing.assert_allclose(
-            sums.numpy(), np.bincount(y, minlength=5), rtol=1e-5)
-        # The weights do re-weight samples within a category.
-        assert w.std() > 0.01
+def test_weights_average_to_one_over_the_histogram():
+    """Every category's weights average to 1 over its accumulated
+    distribution, whatever the masses (zeros, subnormals, ratios of 1e30)
+    and widths; every weight is at most 1 + 1/rho, so the effective sample
+    size over the distribution is at least rho / (1 + rho)."""
+    gen = torch.Generator().manual_seed(0)
+    num_classes, bins = 64, 7
+    mass = torch.rand(num_classes, bins, generator=gen, dtype=torch.float64)
+    mass = mass * 10 ** (30 * torch.rand(num_classes, bins, generator=gen,
+                                         dtype=torch.float64) - 15)
+    mass[mass < 1e-12] = 0
+    mass[::5, 1::2] = 0
+    mass[3, :] = torch.tensor([1e-39, 0, 0, 0, 5.0, 0, 0])
+    widths = torch.rand(num_classes, bins, generator=gen,
+                        dtype=torch.float64) + 1e-4
+    widths /= widths.sum(1, keepdim=True)
+    label = torch.arange(num_classes).repeat_interleave(bins)
+    bin_index = torch.arange(bins).repeat(num_classes)
+    for smoothing in (0.05, 0.5, 4.0):
+        for width in (None, widths):
+            w = category_ghm_weights(label, bin_index, mass, width,
+                                     smoothing).view(num_classes, bins)
+            assert torch.isfinite(w).all() and (w > 0).all()
+            assert w.max() <= 1 + 1 / smoothing + 1e-9
+            p = mass / mass.sum(1, keepdim=True)
+            torch.testing.assert_close((p * w).sum(1),
+                                       torch.ones(num_classes,
+                                                  dtype=torch.float64))
+            ess = 1 / (p * w**2).sum(1)
+            assert (ess >= smoothing / (1 + smoothing) - 1e-9).all()
+
+
+def test_weights_by_hand():
+    # Masses 3, 1, 0 on three uniform bins: p = 3/4, 1/4, 0, densities
+    # relative to uniform r = 9/4, 3/4, 0, mean density 15/8; rho = 1/2
+    # adds 15/16: 1/(r + 15/16) = 16/51, 16/27, 16/15, whose p-average is
+    # 176/459. Weights 9/11, 17/11 and 153/55 (the empty bin, bounded).
+    mass = torch.tensor([[3.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
+    label = torch.tensor([0, 0, 0, 1])
+    bin_index = torch.tensor([0, 1, 2, 2])
+    w = category_ghm_weights(label, bin_index, mass, smoothing=0.5)
+    torch.testing.assert_close(
+        w, torch.tensor([9 / 11, 17 / 11, 153 / 55, 1.0]))
+    # Widths: a bin twice as wide is half as dense.
+    widths = torch.tensor([[0.2, 0.4, 0.4], [0.2, 0.3, 0.5]])
+    w = category_ghm_weights(label[:3], bin_index[:3], mass, widths, 0.5)
+    expected = [np_ghm_weight([3.0, 1.0, 0.0], [0.2, 0.4, 0.4], k, 0.5)
+                for k in range(3)]
+    np.testing.assert_allclose(w.numpy(), expected, rtol=1e-6)
 
 
 def test_momentum_update_by_hand():
@@ -206,23 +253,137 @@ def test_momentum_update_by_hand():
     torch.testing.assert_close(accumulate_histogram(running, counts, 0.0),
                                torch.where(counts.sum(1, keepdim=True) > 0,
                                            counts, running))
+    # GHM-C's rule: only the bins that received samples move.
+    out = accumulate_histogram(running, counts, 0.75, rule='bin')
+    expected = torch.tensor([[4.0, 0.5, 1.75], [1.0, 1.0, 1.0],
+                             [0.25, 0.0, 0.0]])
+    torch.testing.assert_close(out, expected)
+    # A mass decayed below float32's smallest normal number becomes 0.
+    out = accumulate_histogram(torch.tensor([[2e-38, 1.0]]),
+                               torch.tensor([[0.0, 1.0]]), 0.5)
+    assert out[0, 0] == 0 and out[0, 1] == 1
+    with pytest.raises(ValueError, match="`rule` must be 'category' or"):
+        accumulate_histogram(running, counts, 0.5, rule='sample')
 
 
-def test_weights_by_hand():
-    # Category 0: two samples in bin 0 (mass 4), one in bin 1 (mass 1).
-    label = torch.tensor([0, 0, 0, 1])
-    bin_index = torch.tensor([0, 0, 1, 2])
-    mass = torch.tensor([[4.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
-    counts = torch.tensor([[2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    w = category_ghm_weights(label, bin_index, mass, counts)
-    # 1/D = 1/4, 1/4, 1 -> normalised to sum to 3: 0.5, 0.5, 2.
-    torch.testing.assert_close(w, torch.tensor([0.5, 0.5, 2.0, 1.0]))
-    # Widths scale the inverse density: a bin twice as wide, half as dense.
-    widths = torch.tensor([[0.1, 0.4, 0.5], [0.2, 0.3, 0.5]])
-    w = category_ghm_weights(label, bin_index, mass, counts, widths)
-    inv = np.array([0.1 / 4, 0.1 / 4, 0.4 / 1])
-    np.testing.assert_allclose(w[:3].numpy(), 3 * inv / inv.sum(),
-                               rtol=1e-6)
+# ---------------------------------------------------------------------------
+# Finite under any history (regressions: NaN after ~840 steps)
+# ---------------------------------------------------------------------------
+def _easy_and_hard_logits(n, hard, num_classes=3, label=0):
+    """Logits of class `label` samples: g ~ 0.005 (easy) or g ~ 0.95."""
+    z = torch.zeros(n, num_classes)
+    z[:, label] = -3.0 if hard else 6.0
+    return z, torch.full((n, ), label)
+
+
+@pytest.mark.parametrize('density', ['uniform', 'adaptive'])
+def test_subnormal_mass_in_empty_bin_gives_finite_weights(density):
+    """A bin that decayed to 1e-39 (a float32 subnormal whose reciprocal
+    overflows) and receives no sample must not poison its category."""
+    loss_fn = CategoryGHMLoss(num_classes=3, inter=False, density=density,
+                              momentum=0.9)
+    loss_fn.hist[0] = torch.tensor([5.0, 1e-39] + [0.0] * 7 + [1e-39])
+    z, y = _easy_and_hard_logits(8, hard=False)
+    for mode in (loss_fn.eval, loss_fn.train):
+        mode()
+        w = loss_fn.intra_weights(F.cross_entropy(z, y, reduction='none'),
+                                  y)
+        assert torch.isfinite(w).all() and (w > 0).all()
+        assert torch.isfinite(loss_fn(z, y))
+
+
+@pytest.mark.parametrize('density', ['uniform', 'adaptive'])
+@pytest.mark.parametrize('accumulate', ['category', 'bin'])
+def test_never_again_hit_bin_stays_finite(density, accumulate):
+    """One batch of hard samples, then 1,500 batches of easy ones at
+    momentum 0.9: the hard samples' bin is never hit again (its mass decays
+    through the subnormal range to 0 under the category rule)."""
+    loss_fn = CategoryGHMLoss(num_classes=3, inter=False, density=density,
+                              momentum=0.9, accumulate=accumulate)
+    z_hard, y = _easy_and_hard_logits(16, hard=True)
+    z_easy, _ = _easy_and_hard_logits(16, hard=False)
+    z_easy[::4, 0] = 4.0  # two easy bins, so some mass moves
+    assert torch.isfinite(loss_fn(z_hard, y))
+    for step in range(1500):
+        loss = loss_fn(z_easy, y)
+        assert torch.isfinite(loss), f'step {step}'
+    assert torch.isfinite(loss_fn.hist).all()
+    # Finally a hard sample comes back: bounded weight, finite loss.
+    w = loss_fn.intra_weights(
+        F.cross_entropy(z_hard[:1], y[:1], reduction='none'), y[:1])
+    assert torch.isfinite(w).all() and w.max() <= 1 + 1 / loss_fn.smoothing
+
+
+def _fixed_batch():
+    """10 categories, batch 128, like Fashion-MNIST-LT: category c has
+    n_c samples, most of them easy, 1-3 hard or intermediate."""
+    counts = [40, 28, 18, 13, 9, 7, 5, 4, 2, 2]
+    g = []
+    for c, n in enumerate(counts):
+        rows = np.full(n, 0.02)
+        rows[0] = 0.97
+        if n > 3:
+            rows[1] = 0.55
+            rows[2] = 0.3
+        g.append(rows)
+    g = torch.tensor(np.concatenate(g), dtype=torch.float32)
+    y = torch.tensor(np.repeat(np.arange(10), counts))
+    return -torch.log1p(-g), y
+
+
+@pytest.mark.parametrize('density', ['uniform', 'adaptive'])
+@pytest.mark.parametrize('smoothing', [0.5, 0.25])
+def test_weight_bounds_on_a_fixed_batch(density, smoothing):
+    """The batch's own distribution accumulated: no sample weighs more than
+    1 + 1/rho, and each category keeps an effective sample size of at least
+    rho / (1 + rho) of its samples (with uniform bins the old
+    batch-normalised weights gave the hard samples of the first category
+    weight 10 and that category an effective size of 0.13 of its samples;
+    these weights give at most 2.6 and 0.77 at rho = 0.5)."""
+    loss_fn = CategoryGHMLoss(num_classes=10, inter=False, density=density,
+                              momentum=0.9, smoothing=smoothing)
+    loss, y = _fixed_batch()
+    for _ in range(150):
+        w = loss_fn.intra_weights(loss, y)
+    assert w.max() <= 1 + 1 / smoothing + 1e-5
+    for c in range(10):
+        wc = w[y == c].double()
+        ess = wc.sum()**2 / (wc**2).sum() / wc.numel()
+        assert ess >= smoothing / (1 + smoothing) - 1e-5, (c, ess)
+        if density == 'uniform':
+            # The distribution is the batch's: the weights average to 1.
+            # (Adaptive bins re-bin the mass, spreading it over each bin.)
+            np.testing.assert_allclose(wc.mean().item(), 1.0, rtol=1e-4)
+
+
+@pytest.mark.parametrize('density', ['uniform', 'adaptive'])
+def test_weights_emphasise_hard_samples_whatever_the_batch(density):
+    """Behaviour the paper claims (hard samples of a category up, easy ones
+    down), with the same strength whether the category brings 1 sample to
+    every batch (1,000 classes in a batch of 512) or 64: the weights depend
+    on the category's accumulated histogram, not on its batch count."""
+    def run(n_per_batch, steps):
+        gen = torch.Generator().manual_seed(n_per_batch)
+        beta = torch.distributions.Beta(0.3, 3.0)
+        loss_fn = CategoryGHMLoss(num_classes=1, inter=False,
+                                  density=density, momentum=0.9,
+                                  smoothing=0.5)
+        ws, gs = [], []
+        for step in range(steps):
+            torch.manual_seed(int(torch.randint(2**31, (1, ),
+                                                generator=gen)))
+            g = beta.sample((n_per_batch, )).clamp(1e-6, 1 - 1e-6)
+            w = loss_fn.intra_weights(-torch.log1p(-g),
+                                      torch.zeros(n_per_batch, dtype=int))
+            if step >= steps // 3:
+                ws.append(w)
+                gs.append(g)
+        w, g = torch.cat(ws), torch.cat(gs)
+        return w[g > 0.5].mean() / w[g < 0.1].mean()
+
+    one, many = run(1, 3000), run(64, 60)
+    assert one > 1.5 and many > 1.5
+    assert 1 / 1.8 < one / many < 1.8, (one, many)
 
 
 @pytest.mark.parametrize('density', ['uniform', 'adaptive'])
@@ -253,6 +414,29 @@ def test_unseen_and_empty_categories_finite(density, momentum):
     fresh = CategoryGHMLoss(num_classes=6, inter=False, density=density,
                             momentum=momentum).eval()
     assert torch.isfinite(fresh(z, y))
+
+
+@pytest.mark.parametrize('density', ['uniform', 'adaptive'])
+def test_weighted_loss_finite_check_names_the_cause(density):
+    """A corrupted state (a NaN histogram loaded from a checkpoint) makes
+    the weights NaN: the check on the *weighted* losses raises, naming the
+    loss, the classes, the buffers and the fix; bad logits are named as
+    such."""
+    loss_fn = CategoryGHMLoss(num_classes=3, inter=False, density=density)
+    loss_fn.hist[1, 2] = float('nan')
+    z = torch.randn(6, 3)
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    with pytest.raises(ValueError, match=r'CategoryGHMLoss: the intra-'
+                       r'category weighted losses \(the GHM weights of '
+                       r'classes \[1\] are inf/NaN.*buffers `hist` and '
+                       r'`edges`.*resume from an earlier checkpoint'):
+        loss_fn(z, y)
+    fresh = CategoryGHMLoss(num_classes=3, inter=False, density=density)
+    z[2, 0] = float('nan')
+    with pytest.raises(ValueError, match=r'CategoryGHMLoss: the \(margin\) '
+                       r'cross-entropies are not finite; check the input '
+                       r'logits'):
+        fresh(z, y)
 
 
 # ---------------------------------------------------------------------------
@@ -369,6 +553,12 @@ def test_build_and_bad_inputs():
         with pytest.raises(ValueError, match='CategoryGHMLoss: `momentum` '
                            r'must be a finite number in \[0, 1\)'):
             CategoryGHMLoss(num_classes=3, momentum=momentum)
+    for smoothing in (0, -1.0, float('inf')):
+        with pytest.raises(ValueError, match='CategoryGHMLoss: `smoothing` '
+                           r'must be a finite number in \(0, inf\)'):
+            CategoryGHMLoss(num_classes=3, smoothing=smoothing)
+    with pytest.raises(ValueError, match='`accumulate` must be one of'):
+        CategoryGHMLoss(num_classes=3, accumulate='sample')
     with pytest.raises(ValueError, match='`density` must be one of'):
         CategoryGHMLoss(num_classes=3, density='quantile')
     with pytest.raises(TypeError, match='`inter` must be True or False'):

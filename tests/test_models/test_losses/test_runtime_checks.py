@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch._subclasses import FakeTensorMode
 
-from mmlt.models.losses import (EqualizationLoss, GeometricMeanLoss,
-                                LogitAdjustedLoss)
+from mmlt.models.losses import (CategoryGHMLoss, EqualizationLoss,
+                                GeometricMeanLoss, LogitAdjustedLoss)
 from mmlt.models.losses import runtime_checks
 from mmlt.models.losses.utils import check_finite_loss, check_labels
 from mmlt.utils import rank_generator
@@ -168,6 +168,13 @@ def _ranks(rank, world_size):
         torch.distributed.all_reduce(torch.ones(1))
 
     out['nan'] = _expect_error(step)
+    # 5. CategoryGHMLoss: its histograms are all-reduced every step, so a
+    # rank that raised alone would leave the other waiting in that
+    # all_reduce. A NaN logit on rank 1, two steps.
+    ghm = CategoryGHMLoss(num_classes=3, inter=False, density='uniform')
+    ghm_logits = nan_logits() if rank == 1 else torch.randn(4, 3)
+    out['ghm'] = _expect_error(
+        lambda: [ghm(ghm_logits, labels) for _ in range(2)])
     timer.cancel()
     return out
 
@@ -191,6 +198,8 @@ def test_two_ranks_agree_and_draw_their_own_masks():
         ('labels', r'labels must lie in \[0, 3\)', 'on rank 0 of 2'),
         ('deferred', 'LogitAdjustedLoss: .* not finite', 'on rank 1 of 2'),
         ('nan', 'LogitAdjustedLoss: .* not finite', 'on rank 1 of 2'),
+        ('ghm', 'CategoryGHMLoss: the intra-category weighted losses are '
+         'not finite', 'on rank 1 of 2'),
     ]:
         for rank, result in enumerate(results):
             message, seconds = result[key]
