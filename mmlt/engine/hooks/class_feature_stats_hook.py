@@ -1,6 +1,9 @@
 # Copyright (c) mmlt contributors. All rights reserved.
-from typing import Dict, Tuple
+import contextlib
+import random
+from typing import Dict, Iterator, Tuple
 
+import numpy as np
 import torch
 import torch.distributed as torch_dist
 from mmengine.hooks import Hook
@@ -110,6 +113,65 @@ def gather_anchors(anchors: torch.Tensor, anchor_count: torch.Tensor,
     return merged[pos < count.to(merged.device)[row_class]], count
 
 
+def batch_anchor_slots(labels: torch.Tensor, tail: torch.Tensor,
+                       filled: torch.Tensor, capacity: torch.Tensor,
+                       offset: torch.Tensor, scratch: int) -> torch.Tensor:
+    """The anchor row of each sample of a batch, a pure function.
+
+    A tail-class sample takes its class's next free row (in batch order)
+    while the class has capacity; any other sample gets ``scratch``, a
+    spare row that is thrown away. All on the device: no per-class loop
+    reading counts to the host at every batch.
+
+    Args:
+        labels (torch.Tensor): ``(N, )`` classes of the batch.
+        tail (torch.Tensor): ``(C, )`` bool, the classes with anchors.
+        filled (torch.Tensor): ``(C, )`` anchors already taken per class.
+        capacity (torch.Tensor): ``(C, )`` anchors kept per class.
+        offset (torch.Tensor): ``(C, )`` the first row of each class.
+        scratch (int): The spare row.
+
+    Returns:
+        torch.Tensor: ``(N, )`` int64 rows.
+    """
+    num = labels.numel()
+    # Rank of each sample among the batch's samples of its class, in batch
+    # order: position in the stable sort minus the first position of its
+    # class there.
+    sorted_labels, order = labels.sort(stable=True)
+    first = torch.searchsorted(sorted_labels, sorted_labels)
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(num, device=labels.device) - first
+    pos = filled[labels] + rank
+    keep = tail[labels] & (pos < capacity[labels])
+    return torch.where(keep, offset[labels] + pos,
+                       torch.full_like(pos, scratch))
+
+
+@contextlib.contextmanager
+def fixed_random_state(seed: int) -> Iterator[None]:
+    """Run a block under ``seed`` (Python, NumPy, torch CPU and CUDA) and
+    restore the previous random state afterwards.
+
+    The statistics pass reads the training dataloader, whose augmentation
+    draws from these generators: seeded alike, a resumed run recomputes the
+    statistics of the uninterrupted one, and the training's own random
+    stream is left as it was.
+    """
+    py_state, np_state = random.getstate(), np.random.get_state()
+    cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+    devices = [torch.cuda.current_device()] if cuda else []
+    with torch.random.fork_rng(devices=devices):
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
+
+
 @HOOKS.register_module()
 class ClassFeatureStatsHook(Hook):
     """Class feature statistics of the frozen backbone for GLAG's AFG.
@@ -136,13 +198,21 @@ class ClassFeatureStatsHook(Hook):
     (:meth:`~mmlt.models.heads.AdaptiveFeatureGeneratorHead.self_assignment`;
     also the scalar ``afg/self_assignment_mean``).
 
-    **Resume.** All of it is stored in the head's buffers, hence in the
-    checkpoint; a run that starts with statistics already present (resumed,
-    or ``load_from`` a stage-two checkpoint) keeps them and skips the pass.
+    **Resume.** The statistics and anchors are not in the checkpoint (GBs
+    at iNaturalist scale); they are a function of the frozen features, so
+    every start, resume or ``load_from`` recomputes them. The pass runs
+    under a fixed random state (``seed``; the augmentation of the training
+    pipeline draws from it) and restores the previous one, so a resumed run
+    gets the statistics, anchors and hence the draws of the uninterrupted
+    one; the head warns if they differ from the checkpoint's fingerprint.
+    Testing needs none of it (prediction is the classifier's).
 
     Args:
-        recompute (bool): Recompute even if the head already has statistics.
-            Defaults to False.
+        recompute (bool): Recompute even if the head already has statistics
+            from this process. Defaults to False.
+        seed (int, optional): The random state of the pass. Defaults to
+            None (the runner's seed, which a resumed run takes from the
+            checkpoint).
         diagnostic_draws (int): Draws per tail class of the diagnostic; 0
             skips it. Defaults to 256.
         priority (str | int): Hook priority; lower than ``NORMAL`` so that
@@ -153,8 +223,10 @@ class ClassFeatureStatsHook(Hook):
     def __init__(self,
                  recompute: bool = False,
                  diagnostic_draws: int = 256,
+                 seed=None,
                  priority='LOW') -> None:
         self.recompute = recompute
+        self.seed = seed
         self.diagnostic_draws = int(diagnostic_draws)
         self.priority = priority
 
@@ -171,10 +243,14 @@ class ClassFeatureStatsHook(Hook):
         head.init_teacher()
         if head.stats_ready and not self.recompute:
             runner.logger.info(f'{type(self).__name__}: class feature '
-                               f'statistics loaded from the checkpoint.')
+                               f'statistics already set; pass skipped.')
             return
-        moments, anchors, anchor_count = self.collect(
-            model, runner.train_dataloader)
+        seed = self.seed
+        if seed is None:
+            seed = getattr(runner, 'seed', None) or 0
+        with fixed_random_state(int(seed)):
+            moments, anchors, anchor_count = self.collect(
+                model, runner.train_dataloader)
         all_reduce_moments(moments)
         capacity, cap = head.anchor_capacity()
         anchors, anchor_count = gather_anchors(anchors, anchor_count,
@@ -247,10 +323,12 @@ class ClassFeatureStatsHook(Hook):
         was_training = model.training
         model.eval()
         moments = None
-        capacity = head.anchor_capacity()[0]
-        offset = (capacity.cumsum(0) - capacity).tolist()
-        capacity = capacity.tolist()
-        anchors = head.anchors.new_zeros(sum(capacity), head.in_channels)
+        device = head.anchors.device
+        capacity = head.anchor_capacity()[0].to(device)
+        offset = capacity.cumsum(0) - capacity
+        total = int(capacity.sum())
+        # One spare row (the last) takes the samples that are no anchors.
+        anchors = head.anchors.new_zeros(total + 1, head.in_channels)
         anchor_count = torch.zeros_like(head.anchor_count)
         tail = head.tail_mask()
         try:
@@ -266,17 +344,13 @@ class ClassFeatureStatsHook(Hook):
                                         head.num_classes,
                                         head.covariance_type, head.sketch,
                                         moments)
-                for c in labels[tail[labels]].unique().tolist():
-                    free = capacity[c] - int(anchor_count[c])
-                    if free <= 0:
-                        continue
-                    new = transformed[labels == c][:free]
-                    start = offset[c] + int(anchor_count[c])
-                    anchors[start:start + len(new)] = new
-                    anchor_count[c] += len(new)
+                rows = batch_anchor_slots(labels, tail, anchor_count,
+                                          capacity, offset, total)
+                anchors.index_copy_(0, rows, transformed.to(anchors))
+                anchor_count.index_add_(0, labels, (rows < total).long())
         finally:
             model.train(was_training)
         if moments is None:
             raise RuntimeError('ClassFeatureStatsHook: the training '
                                'dataloader yielded no batch.')
-        return moments, anchors, anchor_count
+        return moments, anchors[:total], anchor_count

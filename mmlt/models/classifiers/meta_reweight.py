@@ -392,9 +392,12 @@ def meta_sample_weights(eps_grad: torch.Tensor,
     total = sum_across_ranks(clipped.sum())
     count = sum_across_ranks(
         torch.tensor(float(clipped.numel()), device=clipped.device))
-    if total <= 0:
-        return torch.zeros_like(clipped)
-    return clipped * (count.to(clipped) / total)
+    # On the device (no host read of `total` per step): the zeros of an
+    # all-clipped batch are selected, not branched to; the 0/0 of that case
+    # is discarded by the where.
+    scale = torch.where(total <= 0, torch.zeros_like(total),
+                        count.to(clipped) / total)
+    return clipped * scale
 
 
 def meta_reweighted_loss(losses: torch.Tensor,

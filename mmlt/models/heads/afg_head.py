@@ -11,6 +11,7 @@ from mmpretrain.structures import DataSample
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
 from mmlt.utils.rank_random import rank_generator
 from ..losses.distillation_loss import kl_distillation
+from ..losses.runtime_checks import has_data
 from ..losses.utils import check_choice, check_number, set_buffer
 from ..utils.feature_calibration import (COVARIANCE_TYPES, MEAN_TRANSFERS,
                                          SUPPORT_WEIGHTINGS, anchor_capacity,
@@ -18,8 +19,9 @@ from ..utils.feature_calibration import (COVARIANCE_TYPES, MEAN_TRANSFERS,
                                          check_support_size,
                                          finalize_class_stats,
                                          inverse_tukey_transform,
-                                         sample_calibrated,
+                                         pick_anchors,
                                          sample_class_gaussian,
+                                         sample_generated,
                                          stage_two_memory_bytes,
                                          support_weights, tukey_transform)
 from ..utils.feature_calibration import \
@@ -84,10 +86,20 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
        schedule.
 
     Prediction is that of ``LinearClsHead``. Stored in the checkpoint (as
-    buffers): the class statistics, the anchors and their support sets, the
-    teacher, the confidences :math:`\lambda_c` (updated by
-    ``AdaptiveConfidenceHook``), the previous validation accuracies, and the
-    random stream's base seed and draw counter.
+    buffers): the teacher, the confidences :math:`\lambda_c` (updated by
+    ``AdaptiveConfidenceHook``), the previous validation accuracies, the
+    random stream's base seed and draw counter, and a fingerprint of the
+    statistics (per-class counts, anchor counts and the sums of the class
+    means, :math:`3C` numbers).
+
+    **Not in the checkpoint: the class statistics and the anchors** (means,
+    covariance factors, anchors and their support sets; 2.3 GB plus
+    :math:`4d + 12k` bytes per anchor at iNaturalist 2018 with rank 32).
+    They are a function of the frozen stage-one features and the training
+    set, so ``ClassFeatureStatsHook`` recomputes them (one forward pass
+    over the training set, under a fixed random state) when a run starts or
+    resumes, and checks them against the fingerprint; testing and inference
+    use only the classifier.
 
     **Per-rank randomness.** mmengine seeds every rank alike (the samplers
     need it), so the draws use their own stream,
@@ -222,18 +234,34 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
 
         C, d = num_classes, in_channels
         r = dict(full=d, lowrank=rank, diagonal=0)[covariance_type]
-        # Fixed shapes, so the statistics load from checkpoints as buffers.
+        # The statistics and anchors are recomputed by ClassFeatureStatsHook
+        # on every start or resume (reproducible from the frozen features),
+        # so they stay out of the checkpoint: GBs at iNaturalist scale.
+        # Their fingerprint (counts and the sums of the class means) is kept,
+        # to check the recomputation against.
         self.register_buffer('feature_count', torch.zeros(C))
-        self.register_buffer('feature_mean', torch.zeros(C, d))
-        self.register_buffer('feature_root', torch.zeros(C, d, r))
-        self.register_buffer('feature_diag', torch.zeros(C, d))
-        # Anchors of all tail classes, class after class (anchor_count per
-        # class): (M, d), M known once the counts are; resized on load.
-        self.register_buffer('anchors', torch.zeros(0, d))
         self.register_buffer('anchor_count', torch.zeros(C, dtype=torch.long))
+        self.register_buffer('feature_checksum', torch.zeros(C))
+        for name, shape in (('feature_mean', (C, d)), ('feature_root',
+                                                        (C, d, r)),
+                            ('feature_diag', (C, d)), ('anchors', (0, d)),
+                            ('support_weight', (0, k))):
+            self.register_buffer(name, torch.zeros(shape), persistent=False)
+        # Anchors of all tail classes, class after class (anchor_count per
+        # class, first rows anchor_offset): (M, d), M known once the counts
+        # are.
         self.register_buffer('support_index',
-                             torch.zeros(0, k, dtype=torch.long))
-        self.register_buffer('support_weight', torch.zeros(0, k))
+                             torch.zeros(0, k, dtype=torch.long),
+                             persistent=False)
+        self.register_buffer('anchor_offset',
+                             torch.zeros(C, dtype=torch.long),
+                             persistent=False)
+        # Host-side state set once (statistics finalised, teacher copied,
+        # checkpoint loaded), so that no training step reads the device.
+        self._stats_ready = False
+        self._teacher_ready = False
+        self._loaded_fingerprint = False
+        self._has_gap = True
         self.register_buffer('confidence', torch.full((C, ),
                                                       float(confidence)))
         self.register_buffer('prev_class_acc', torch.full((C, ), math.nan))
@@ -242,7 +270,8 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
                              torch.full((), -1, dtype=torch.long))
         self.register_buffer('teacher_weight', torch.zeros(C, d))
         self.register_buffer('teacher_bias', torch.zeros(C))
-        self.register_buffer('teacher_ready', torch.zeros((), dtype=torch.bool))
+        self.register_buffer('teacher_ready',
+                             torch.zeros((), dtype=torch.bool))
         # The random stream: base seed and draw counter, kept as Python ints
         # (no device sync per step) and mirrored in this buffer for the
         # checkpoint (see _save_to_state_dict / _load_from_state_dict).
@@ -279,8 +308,9 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
 
     @property
     def stats_ready(self) -> bool:
-        """bool: Whether the class statistics were set (or loaded)."""
-        return bool(self.feature_count.sum() > 0)
+        """bool: Whether the class statistics were set in this process
+        (:meth:`set_feature_stats`; a Python flag, no device read)."""
+        return self._stats_ready
 
     def class_counts_changed(self) -> None:
         # The tail classes and the 'balance' ratio follow from the counts
@@ -295,6 +325,8 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         counts = counts.double()
         self._balance_ratio = float(
             (counts.max() - counts).sum() / counts.sum())
+        # All classes equally large: nothing to generate.
+        self._has_gap = bool((counts < counts.max()).any())
 
     def memory_bytes(self) -> Dict[str, int]:
         """The peak memory of the statistics
@@ -374,13 +406,45 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         self._resize('anchors', anchors.shape)
         self.anchors.copy_(anchors.to(self.anchors))
         self.anchor_count.copy_(anchor_count.to(self.anchor_count))
+        self.anchor_offset.copy_(self.anchor_count.cumsum(0) -
+                                 self.anchor_count)
         self._set_support_sets()
+        self._check_fingerprint()
+        self._stats_ready = True
+
+    @torch.no_grad()
+    def _check_fingerprint(self) -> None:
+        """Compare recomputed statistics with the checkpoint's fingerprint
+        (warn if they differ), then record theirs."""
+        checksum = self.feature_mean.sum(1).to(self.feature_checksum)
+        if self._loaded_fingerprint:
+            same_counts = torch.equal(
+                self.feature_count.cpu(),
+                self._loaded_counts[0]) and torch.equal(
+                    self.anchor_count.cpu(), self._loaded_counts[1])
+            old = self.feature_checksum.cpu().double()
+            close = torch.allclose(checksum.cpu().double(), old, rtol=1e-3,
+                                   atol=1e-3 * float(old.abs().mean()))
+            if not (same_counts and close):
+                from mmengine.logging import print_log
+                print_log(
+                    f'{type(self).__name__}: the recomputed class statistics '
+                    f'differ from those of the checkpoint ('
+                    f'{"counts" if not same_counts else "class means"}): '
+                    f'the training set, its sampler or the frozen backbone '
+                    f'changed since it was saved, so the resumed run does '
+                    f'not continue the saved one exactly.',
+                    logger='current',
+                    level=30)
+            self._loaded_fingerprint = False
+        self.feature_checksum.copy_(checksum)
 
     def _resize(self, name: str, shape) -> None:
-        """Re-register an anchor buffer with a new first dimension."""
+        """Re-register an anchor buffer (not persistent) with a new first
+        dimension."""
         old = getattr(self, name)
         if tuple(old.shape) != tuple(shape):
-            self.register_buffer(name, old.new_zeros(shape))
+            self.register_buffer(name, old.new_zeros(shape), persistent=False)
 
     def anchor_labels(self) -> torch.Tensor:
         """``(M, )`` the class of each anchor row."""
@@ -417,18 +481,39 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
             torch.tensor([self._base_seed, self._draws], dtype=torch.long))
         super()._save_to_state_dict(destination, prefix, keep_vars)
 
+    #: Statistics that checkpoints of earlier versions hold; dropped on load
+    #: (recomputed by ClassFeatureStatsHook).
+    RECOMPUTED = ('feature_mean', 'feature_root', 'feature_diag', 'anchors',
+                  'support_index', 'support_weight')
+
     def _load_from_state_dict(self, state_dict, prefix, *args,
                               **kwargs) -> None:
-        # The anchors' first dimension depends on the data: take the
-        # checkpoint's, so that it loads into a freshly built head.
-        for name in ('anchors', 'support_index', 'support_weight'):
-            value = state_dict.get(prefix + name)
-            if value is not None and value.dim() == 2:
-                self._resize(name, value.shape)
+        for name in self.RECOMPUTED:
+            state_dict.pop(prefix + name, None)
+        if prefix + 'feature_checksum' not in state_dict:  # older versions
+            state_dict[prefix + 'feature_checksum'] = torch.zeros_like(
+                self.feature_checksum)
+        # Read once here (host-side state), never per step.
         rng = state_dict.get(prefix + 'rng_state')
         if rng is not None and rng.numel() == 2:
             self._base_seed, self._draws = (int(v) for v in rng.tolist())
+        ready = state_dict.get(prefix + 'teacher_ready')
+        if ready is not None and has_data(ready):
+            self._teacher_ready = bool(ready)
+        counts = state_dict.get(prefix + 'feature_count')
+        anchor_count = state_dict.get(prefix + 'anchor_count')
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        # The loaded weights may change the features: recompute.
+        self._stats_ready = False
+        self._loaded_fingerprint = (counts is not None
+                                    and anchor_count is not None
+                                    and has_data(counts)
+                                    and has_data(anchor_count)
+                                    and bool(counts.sum() > 0))
+        if self._loaded_fingerprint:
+            self._loaded_counts = (counts.detach().cpu().to(
+                self.feature_count.dtype), anchor_count.detach().cpu().to(
+                    self.anchor_count.dtype))
 
     def random_state(self) -> Tuple[int, int]:
         """``(base_seed, draws)`` of the generation's random stream."""
@@ -441,11 +526,12 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         Does nothing once done (e.g. after resume, when the teacher came with
         the checkpoint).
         """
-        if bool(self.teacher_ready):
+        if self._teacher_ready:
             return
         self.teacher_weight.copy_(self.fc.weight)
         self.teacher_bias.copy_(self.fc.bias)
         self.teacher_ready.fill_(True)
+        self._teacher_ready = True
 
     def set_confidence(self, confidence: torch.Tensor) -> None:
         """Set :math:`\\lambda` (one value per class, each in [0, 1])."""
@@ -486,43 +572,48 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
                 f'`dict(type="ClassFeatureStatsHook")` to custom_hooks.')
         device = self.feature_mean.device
         if generator is None:
-            generator = rank_generator(self._base_seed, self._draws, device)
+            # Tensors without data (meta, fake CUDA) take a CPU generator: a
+            # fake tensor ignores it, and CUDA generators need a real GPU.
+            generator = rank_generator(
+                self._base_seed, self._draws,
+                device if has_data(self.feature_mean) else 'cpu')
             self._draws += 1
-        counts = self.get_class_counts(device, torch.float64)
-        gap = counts.max() - counts
-        if num == 0 or not bool((gap > 0).any()):
+        if num == 0 or not self._has_gap:
             d = self.feature_mean.size(1)
             return (self.feature_mean.new_zeros(0, d),
                     torch.zeros(0, dtype=torch.long, device=device))
+        counts = self.get_class_counts(device, torch.float64)
+        gap = counts.max() - counts
         labels = torch.multinomial(
             gap / gap.sum(), num, replacement=True, generator=generator)
-        tail = self.tail_mask()[labels] & (self.anchor_count[labels] > 0)
-        out = self.feature_mean.new_empty(num, self.feature_mean.size(1))
-        head_idx = (~tail).nonzero().flatten()
-        if head_idx.numel():
-            out[head_idx] = sample_class_gaussian(
-                labels[head_idx], self.feature_mean, self.feature_root,
-                self.feature_diag, generator).to(out)
-        tail_idx = tail.nonzero().flatten()
-        if tail_idx.numel():
-            cls = labels[tail_idx]
-            out[tail_idx] = self._sample_tail(cls, generator).to(out)
+        # Which draws are calibrated stays on the device: one batched draw
+        # of fixed shapes (sample_generated), no split read to the host.
+        use = self.tail_mask()[labels] & (self.anchor_count[labels] > 0)
+        out = self._sample(labels, use, generator)
         return self._to_feature_space(out), labels
+
+    def _sample(self, labels: torch.Tensor, use_anchor: torch.Tensor,
+                generator: Optional[torch.Generator]) -> torch.Tensor:
+        """One draw per label: calibrated from a uniformly picked anchor of
+        its class where ``use_anchor``, else from its class's Gaussian."""
+        if self.anchors.size(0) == 0:  # no tail anchors at all (a shape)
+            return sample_class_gaussian(labels, self.feature_mean,
+                                         self.feature_root,
+                                         self.feature_diag, generator)
+        rows = pick_anchors(labels, self.anchor_count, self.anchor_offset,
+                            generator)
+        return sample_generated(labels, use_anchor, rows, self.anchors,
+                                self.support_index, self.support_weight,
+                                self.confidence, self.feature_mean,
+                                self.feature_root, self.feature_diag,
+                                self.alpha, generator, self.mean_transfer)
 
     def _sample_tail(self, cls: torch.Tensor,
                      generator: Optional[torch.Generator]) -> torch.Tensor:
         """One calibrated draw per label in ``cls`` (tail classes with
-        anchors), from a uniformly picked anchor of its class."""
-        num_anchors = self.anchor_count[cls]
-        offset = (self.anchor_count.cumsum(0) - self.anchor_count)[cls]
-        pick = offset + (torch.rand(
-            cls.shape, generator=generator, device=cls.device) *
-                         num_anchors).long().minimum(num_anchors - 1)
-        return sample_calibrated(
-            self.anchors[pick], self.support_index[pick],
-            self.support_weight[pick], self.confidence[cls],
-            self.feature_mean, self.feature_root, self.feature_diag,
-            self.alpha, generator, self.mean_transfer)
+        anchors)."""
+        return self._sample(cls, torch.ones_like(cls, dtype=torch.bool),
+                            generator)
 
     def _to_feature_space(self, out: torch.Tensor) -> torch.Tensor:
         out = inverse_tukey_transform(out, self.beta)
@@ -554,7 +645,7 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
             torch.Tensor: ``(C, )`` float64 shares in [0, 1], NaN for the
             classes without anchors (head classes).
         """
-        if not self.stats_ready or not bool(self.teacher_ready):
+        if not self.stats_ready or not self._teacher_ready:
             raise RuntimeError(
                 f'{type(self).__name__}.self_assignment needs the class '
                 f'statistics and the teacher (ClassFeatureStatsHook).')
@@ -612,7 +703,7 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
             loss=self.loss_module(
                 logits, y, avg_factor=logits.size(0), **kwargs))
         if self.kd_weight > 0:
-            if not bool(self.teacher_ready):
+            if not self._teacher_ready:
                 raise RuntimeError(
                     f'{type(self).__name__}: kd_weight > 0 but no teacher; '
                     f'ClassFeatureStatsHook copies the stage-one classifier '

@@ -719,3 +719,95 @@ def sample_calibrated(anchors: torch.Tensor,
             dtype=sample.dtype,
             device=sample.device)
     return sample
+
+
+def pick_anchors(labels: torch.Tensor, anchor_count: torch.Tensor,
+                 anchor_offset: torch.Tensor,
+                 generator: Optional[torch.Generator] = None
+                 ) -> torch.Tensor:
+    """A uniformly drawn anchor row of each label's class (batched).
+
+    Args:
+        labels (torch.Tensor): ``(G, )`` classes.
+        anchor_count (torch.Tensor): ``(C, )`` anchors per class.
+        anchor_offset (torch.Tensor): ``(C, )`` the first row of each class
+            (the exclusive cumulative sum of ``anchor_count``).
+        generator (torch.Generator, optional): Random generator.
+
+    Returns:
+        torch.Tensor: ``(G, )`` rows; a class without anchors gets the row
+        before its offset clamped to 0 (a valid row that the caller must not
+        use, kept so that the shapes do not depend on the data).
+    """
+    num = anchor_count[labels]
+    draw = torch.rand(labels.shape, generator=generator,
+                      device=labels.device)
+    pick = anchor_offset[labels] + (draw * num).long().minimum(num - 1)
+    return pick.clamp_min(0)
+
+
+def sample_generated(labels: torch.Tensor,
+                     use_anchor: torch.Tensor,
+                     anchor_rows: torch.Tensor,
+                     anchors: torch.Tensor,
+                     support_index: torch.Tensor,
+                     weights: torch.Tensor,
+                     confidence: torch.Tensor,
+                     means: torch.Tensor,
+                     roots: torch.Tensor,
+                     diag: torch.Tensor,
+                     alpha: float = 0.0,
+                     generator: Optional[torch.Generator] = None,
+                     mean_transfer: str = 'interpolate') -> torch.Tensor:
+    r"""One draw per label, calibrated or from its own class, in one batch.
+
+    A row with ``use_anchor`` draws from the calibrated Gaussian of its
+    anchor (:func:`sample_calibrated`); any other row from its class's own
+    Gaussian (:func:`sample_class_gaussian`). Both kinds share one batched
+    computation of fixed shapes: an own-class row is the calibrated form
+    with the support set (c, c, ...), weights (1, 0, ...), :math:`\lambda =
+    1`, its class mean as the mean and no dispersion, which is exactly
+    :math:`N(\mu_c, \Sigma_c)`. So the split between the two kinds is never
+    read to the host (no ``nonzero()`` of data-dependent size per step).
+
+    Args:
+        labels (torch.Tensor): ``(G, )`` classes.
+        use_anchor (torch.Tensor): ``(G, )`` bool, the calibrated rows.
+        anchor_rows (torch.Tensor): ``(G, )`` a valid anchor row per label
+            (:func:`pick_anchors`; ignored where ``use_anchor`` is False).
+        anchors (torch.Tensor): ``(M, d)``, M >= 1.
+        support_index (torch.Tensor): ``(M, k)`` of the anchors.
+        weights (torch.Tensor): ``(M, k)`` of the anchors.
+        confidence (torch.Tensor): ``(C, )`` :math:`\lambda` per class.
+        means, roots, diag (torch.Tensor): From :func:`finalize_class_stats`.
+        alpha (float): Dispersion of the calibrated rows. Defaults to 0.
+        generator (torch.Generator, optional): Random generator.
+        mean_transfer (str): See :func:`calibrated_mean`. Defaults to
+            ``'interpolate'``.
+
+    Returns:
+        torch.Tensor: ``(G, d)`` transformed features.
+    """
+    use = use_anchor[:, None]
+    k = support_index.size(1)
+    own_index = labels[:, None].expand(-1, k)
+    own_weight = torch.zeros(k, dtype=means.dtype, device=means.device)
+    own_weight[0] = 1
+    index = torch.where(use, support_index[anchor_rows], own_index)
+    weight = torch.where(use, weights[anchor_rows].to(means), own_weight)
+    lam = torch.where(use_anchor, confidence[labels].to(means),
+                      torch.ones_like(means[:1, 0]))
+    own_mean = means[labels]
+    mean = calibrated_mean(
+        torch.where(use, anchors[anchor_rows].to(means), own_mean),
+        means[index], weight, lam, mean_transfer)
+    # Exactly the class mean (the transfers' arithmetic could round it).
+    mean = torch.where(use, mean, own_mean)
+    noise = _gaussian_noise(roots[index], diag[index], generator)  # (G,k,d)
+    scale = (lam[:, None] * weight).clamp_min(0).sqrt()[..., None]
+    sample = mean + (scale * noise).sum(1)
+    if alpha > 0:
+        extra = torch.randn(sample.shape, generator=generator,
+                            dtype=sample.dtype, device=sample.device)
+        sample = sample + math.sqrt(alpha) * extra * use
+    return sample

@@ -1,7 +1,10 @@
 # Copyright (c) mmlt contributors. All rights reserved.
+import io
 from types import SimpleNamespace
 from unittest import mock
 
+import numpy as np
+import pytest
 import torch
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -11,6 +14,7 @@ from dist_utils import run_distributed
 from mmlt.engine.hooks import ClassFeatureStatsHook
 from mmlt.models.utils.feature_calibration import class_moments
 from mmlt.engine.hooks.class_feature_stats_hook import (all_reduce_moments,
+                                                        batch_anchor_slots,
                                                         gather_anchors,
                                                         place_anchors)
 
@@ -180,3 +184,121 @@ def test_hook_logs_anchors_and_the_diagnostic():
     assert model.head.anchor_count.tolist() == [0, 8, 6, 4]
     messages = ' '.join(c.args[0] for c in runner.logger.info.mock_calls)
     assert 'every tail training feature is an anchor' in messages
+
+
+# ------------------------------------------------- anchors without host reads
+
+def _slots_reference(batches, tail, capacity):
+    """The per-class loop the pass used to run (reads counts every batch)."""
+    offset = (capacity.cumsum(0) - capacity).tolist()
+    filled = [0] * len(capacity)
+    out = []
+    for labels in batches:
+        rows = []
+        for label in labels.tolist():
+            if tail[label] and filled[label] < capacity[label]:
+                rows.append(offset[label] + filled[label])
+                filled[label] += 1
+            else:
+                rows.append(-1)
+        out.append(rows)
+    return out, filled
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_batch_anchor_slots_match_the_class_loop(seed):
+    gen = torch.Generator().manual_seed(seed)
+    C = 7
+    tail = torch.rand(C, generator=gen) < 0.6
+    capacity = torch.randint(0, 5, (C, ), generator=gen) * tail
+    offset = capacity.cumsum(0) - capacity
+    total = int(capacity.sum())
+    batches = [torch.randint(0, C, (9, ), generator=gen) for _ in range(4)]
+    ref, ref_filled = _slots_reference(batches, tail.tolist(),
+                                       capacity)
+    filled = torch.zeros(C, dtype=torch.long)
+    for labels, want in zip(batches, ref):
+        rows = batch_anchor_slots(labels, tail, filled, capacity, offset,
+                                  total)
+        assert [r if r < total else -1 for r in rows.tolist()] == want
+        filled.index_add_(0, labels, (rows < total).long())
+    assert filled.tolist() == ref_filled
+
+
+def test_batch_anchor_slots_on_the_meta_device():
+    labels = torch.zeros(6, dtype=torch.long, device='meta')
+    vec = torch.zeros(4, dtype=torch.long, device='meta')
+    rows = batch_anchor_slots(labels, vec.bool(), vec, vec, vec, 3)
+    assert rows.device.type == 'meta' and rows.shape == (6, )
+
+
+# ------------------------------------------------------------------ resume
+
+class _AugmentingLoader:
+    """Batches with random 'augmentation' from the global generators (torch
+    and NumPy), as a training pipeline's transforms draw."""
+
+    def __init__(self, labels):
+        self.batches = _batches(labels)
+
+    def __iter__(self):
+        for batch in self.batches:
+            noise = [
+                torch.rand(x.shape) * 20 + float(np.random.rand()) * 10
+                for x in batch['inputs']
+            ]
+            yield dict(inputs=[x + n for x, n in zip(batch['inputs'],
+                                                      noise)],
+                       data_samples=batch['data_samples'])
+
+
+RECOMPUTED = ('feature_mean', 'feature_root', 'feature_diag', 'anchors',
+              'support_index', 'support_weight', 'feature_count',
+              'anchor_count', 'feature_checksum')
+
+
+def test_resume_recomputes_the_statistics_and_draws_of_the_run():
+    # Uninterrupted: statistics pass, three steps of draws, a checkpoint
+    # after the first.
+    torch.manual_seed(5)
+    np.random.seed(5)
+    model = _model()
+    loader = _AugmentingLoader(LABELS)
+    ClassFeatureStatsHook(diagnostic_draws=0).before_train(
+        _runner(model, loader))
+    head = model.head
+    first = head.generate(32)
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    later = [head.generate(32) for _ in range(2)]
+    state = torch.load(io.BytesIO(buffer.getvalue()))
+    # No statistics or anchors in the checkpoint.
+    assert not any(k.endswith(('.feature_mean', '.feature_root', '.anchors',
+                               '.support_index')) for k in state)
+    # Resumed in a new process: other global random state, a fresh model.
+    torch.manual_seed(99)
+    np.random.seed(99)
+    resumed = _model()
+    resumed.load_state_dict(state)
+    assert not resumed.head.stats_ready
+    ClassFeatureStatsHook(diagnostic_draws=0).before_train(
+        _runner(resumed, loader))
+    for key in RECOMPUTED:
+        assert torch.equal(getattr(resumed.head, key), getattr(head, key)), key
+    again = [resumed.head.generate(32) for _ in range(2)]
+    for (x, y), (x2, y2) in zip(later, again):
+        assert torch.equal(x, x2) and torch.equal(y, y2)
+    assert not torch.equal(first[0], later[0][0])
+
+
+def test_the_pass_leaves_the_global_random_state_alone():
+    model = _model()
+    torch.manual_seed(3)
+    np.random.seed(3)
+    want = (torch.rand(3), np.random.rand(3))
+    torch.manual_seed(3)
+    np.random.seed(3)
+    ClassFeatureStatsHook(diagnostic_draws=0).before_train(
+        _runner(model, _AugmentingLoader(LABELS)))
+    assert torch.equal(torch.rand(3), want[0])
+    assert np.array_equal(np.random.rand(3), want[1])

@@ -199,3 +199,45 @@ def test_zero_development_gradient_gives_zero_epsilon(method):
     g = epsilon_gradient(losses, torch.ones(5), params, loss_fn,
                          dev_loss_fn, 0.1, method)
     assert g.shape == (5, ) and g.eq(0).all()
+
+
+# ------------------------------------------------- L2RW without host reads --
+
+def _l2rw_numpy(g):
+    """Ren et al.'s weights, independently: max(-g, 0) / sum * N, or 0."""
+    import numpy as np
+    clipped = np.maximum(-np.asarray(g, dtype=np.float64), 0)
+    total = clipped.sum()
+    return np.zeros_like(clipped) if total <= 0 else clipped / total * len(g)
+
+
+@pytest.mark.parametrize('case', ['mixed', 'all_clipped', 'zeros', 'one'])
+def test_l2rw_weights_against_numpy(case):
+    gen = torch.Generator().manual_seed(0)
+    g = dict(mixed=torch.randn(64, generator=gen),
+             all_clipped=torch.rand(64, generator=gen) + 0.1,
+             zeros=torch.zeros(64),
+             one=torch.tensor([0.3, -0.7, 0.2]))[case]
+    w = torch.ones_like(g)
+    got = meta_sample_weights(g, w, 0.5, 'l2rw')
+    ref = torch.from_numpy(_l2rw_numpy(g.double().numpy())).float()
+    torch.testing.assert_close(got, ref, rtol=1e-6, atol=0)
+    assert torch.isfinite(got).all()
+
+
+def test_l2rw_weights_on_the_meta_device():
+    # The normalisation chooses on the device: no `if total <= 0` read of
+    # a value (the meta device has none and refuses it, as a GPU would
+    # stall for it).
+    g = torch.randn(5, device='meta')
+    weight = meta_sample_weights(g, torch.ones(5, device='meta'), 1.0,
+                                 'l2rw')
+    assert weight.device.type == 'meta' and weight.shape == (5, )
+
+
+def test_l2rw_weights_on_fake_cuda():
+    with FakeTensorMode():
+        g = torch.randn(5, device='cuda')
+        weight = meta_sample_weights(g, torch.ones(5, device='cuda'), 1.0,
+                                     'l2rw')
+        assert weight.device.type == 'cuda'

@@ -1,4 +1,6 @@
 # Copyright (c) mmlt contributors. All rights reserved.
+from unittest import mock
+
 import numpy as np
 import pytest
 import torch
@@ -26,8 +28,9 @@ def _head(**kwargs):
     return MODELS.build(cfg)
 
 
-def _fit(head, seed=0):
-    """Statistics of random non-negative features, COUNTS per class."""
+def _set_stats(head, seed=0):
+    """Statistics of random non-negative features, COUNTS per class (what
+    ClassFeatureStatsHook computes, reproducibly, on start and resume)."""
     gen = torch.Generator().manual_seed(seed)
     labels = torch.repeat_interleave(torch.arange(5), torch.tensor(COUNTS))
     feats = torch.rand(len(labels), 4, generator=gen) + labels[:, None] * 0.5
@@ -39,6 +42,12 @@ def _fit(head, seed=0):
         for c in range(5)
     ]
     head.set_feature_stats(moments, torch.cat(rows), capacity)
+    return feats, labels, gen
+
+
+def _fit(head, seed=0):
+    """Statistics and a teacher that differs from the student."""
+    feats, labels, gen = _set_stats(head, seed)
     with torch.no_grad():
         head.fc.weight.normal_(generator=gen)
     head.init_teacher()
@@ -142,10 +151,18 @@ def test_state_survives_a_checkpoint_round_trip():
     assert not fresh.stats_ready
     fresh.load_state_dict(state)
     for key in ('confidence', 'prev_class_acc', 'confidence_epoch',
-                'feature_mean', 'feature_root', 'anchors', 'support_index',
-                'teacher_weight', 'sketch'):
+                'teacher_weight', 'sketch', 'feature_count', 'anchor_count',
+                'feature_checksum'):
         assert torch.equal(getattr(fresh, key), getattr(head, key)), key
-    assert fresh.stats_ready and bool(fresh.teacher_ready)
+    assert bool(fresh.teacher_ready) and fresh._teacher_ready
+    # The statistics are not loaded: ClassFeatureStatsHook recomputes them.
+    assert not fresh.stats_ready
+    with pytest.raises(RuntimeError, match='ClassFeatureStatsHook'):
+        fresh.generate(4)
+    _set_stats(fresh)
+    for key in ('feature_mean', 'feature_root', 'feature_diag', 'anchors',
+                'support_index', 'support_weight'):
+        assert torch.equal(getattr(fresh, key), getattr(head, key)), key
     # The teacher of the checkpoint is kept.
     fresh.init_teacher()
     assert torch.equal(fresh.teacher_weight, head.teacher_weight)
@@ -189,15 +206,38 @@ def test_every_tail_sample_is_an_anchor_by_default():
     assert small.anchor_capacity()[0].tolist() == [0, 0, 12, 12, 5]
 
 
-def test_anchors_load_into_a_fresh_head():
+def test_statistics_stay_out_of_the_checkpoint():
     head = _head()
     _fit(head)
+    state = head.state_dict()
+    for key in AdaptiveFeatureGeneratorHead.RECOMPUTED:
+        assert key not in state, key
+    # A checkpoint of an earlier version (statistics included) still loads
+    # strictly; its statistics are dropped, to be recomputed.
+    old = dict(state)
+    for key in AdaptiveFeatureGeneratorHead.RECOMPUTED:
+        old[key] = getattr(head, key).clone()
+    del old['feature_checksum']
     fresh = _head()
-    assert fresh.anchors.shape == (0, 4)
-    fresh.load_state_dict(head.state_dict())
-    for key in ('anchors', 'anchor_count', 'support_index',
-                'support_weight'):
+    fresh.load_state_dict(old, strict=True)
+    assert not fresh.stats_ready and fresh.anchors.shape == (0, 4)
+    _set_stats(fresh)
+    for key in AdaptiveFeatureGeneratorHead.RECOMPUTED:
         assert torch.equal(getattr(fresh, key), getattr(head, key)), key
+
+
+def test_recomputed_statistics_are_checked_against_the_checkpoint():
+    head = _head()
+    _fit(head)
+    same = _head()
+    same.load_state_dict(head.state_dict())
+    other = _head()
+    other.load_state_dict(head.state_dict())
+    with mock.patch('mmengine.logging.print_log') as log:
+        _set_stats(same)
+        assert not log.called
+        _set_stats(other, seed=1)  # other features: other class means
+        assert log.called and 'differ' in log.call_args[0][0]
 
 
 def test_support_sets_of_every_anchor_match_brute_force():
@@ -227,6 +267,7 @@ def test_draws_advance_and_resume_exactly():
     resumed = _head()
     resumed.load_state_dict(state)
     assert resumed.random_state() == (7, 1)
+    _set_stats(resumed)  # ClassFeatureStatsHook, on resume
     again, again_labels = resumed.generate(16)
     assert torch.equal(again, second)
     assert torch.equal(again_labels, second_labels)
@@ -327,20 +368,19 @@ def test_mean_transfer_and_weighting_are_used_by_generate():
         _head(support_weighting='count')
 
 
-def test_checkpoint_holds_the_statistics_once_and_no_running_sums():
+def test_checkpoint_holds_no_statistics_and_no_running_sums():
     head = _head(covariance_type='lowrank', rank=2, memory_limit_gb=0.01)
     _fit(head)
     state = head.state_dict()
     # No float64 tensor (the running sums are the statistics pass's own).
     assert all(v.dtype != torch.float64 for v in state.values())
-    kept = head.memory_bytes()['statistics']
-    anchors = sum(state[k].numel() * state[k].element_size()
-                  for k in ('anchors', 'support_index', 'support_weight'))
-    assert anchors == 75 * (4 * 4 + 12 * 2)
-    stats = sum(state[k].numel() * state[k].element_size()
-                for k in ('feature_count', 'feature_mean', 'feature_root',
-                          'feature_diag', 'teacher_weight', 'teacher_bias'))
-    assert stats == kept
-    # The rest is the classifier, lambda state, sketch and a few scalars.
-    rest = sum(v.numel() * v.element_size() for v in state.values())
-    assert rest - stats - anchors < 4 * (5 * 4 + 5) + 8 * 4 * 2 + 200
+    size = {k: v.numel() * v.element_size() for k, v in state.items()}
+    C, d = 5, 4
+    # The classifier and the teacher (C (d + 1) float32 each), lambda and
+    # the previous accuracies (C each), the fingerprint (3 C), the sketch
+    # (d x r) and a few scalars; nothing that grows with the anchors or
+    # with d x r per class.
+    expected = (2 * 4 * C * (d + 1) + 4 * 2 * C + (4 + 8 + 4) * C +
+                4 * d * 2)
+    scalars = sum(v for k, v in size.items() if state[k].numel() <= 2)
+    assert sum(size.values()) - scalars == expected, size

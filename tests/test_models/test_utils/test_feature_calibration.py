@@ -8,8 +8,8 @@ from mmlt.models.utils.feature_calibration import (
     anchor_bytes, anchor_capacity, calibrated_distribution, calibrated_mean,
     check_confidence, choose_covariance_type,
     cholesky_with_jitter, class_moments, covariance_memory_bytes,
-    finalize_class_stats, inverse_tukey_transform, sample_calibrated,
-    stage_two_memory_bytes,
+    finalize_class_stats, inverse_tukey_transform, pick_anchors,
+    sample_calibrated, sample_generated, stage_two_memory_bytes,
     sample_class_gaussian, support_set, support_weights, tukey_transform)
 
 
@@ -359,3 +359,68 @@ def test_anchor_capacity_keeps_every_tail_sample_within_budget():
     assert limit == 64 and cap.tolist() == [0, 0, 64, 64, 40, 10]
     with pytest.raises(ValueError, match='memory_limit_gb'):
         anchor_capacity(counts, tail, 8, 2, 3 * per)
+
+
+@pytest.mark.parametrize('transfer', ['interpolate', 'average',
+                                      'covariance_only'])
+def test_mixed_batch_draws_follow_both_gaussians(transfer):
+    # One batch, no host-side split: the calibrated rows follow the
+    # calibrated Gaussian of their anchor, the others their class's own.
+    rng = np.random.default_rng(5)
+    d = 3
+    x = np.concatenate([
+        rng.normal(size=(300, d)) * [1.0, 0.3, 2.0] + 2.0,
+        rng.normal(size=(300, d)) * [1.0, 2.0, 0.5] - 1.0,
+        rng.normal(size=(5, d)),
+    ])
+    y = np.repeat([0, 1, 2], [300, 300, 5])
+    moments = class_moments(torch.from_numpy(x), torch.from_numpy(y), 3,
+                            'full')
+    means, roots, diag = finalize_class_stats(moments, 'full')
+    covs = roots @ roots.transpose(1, 2) + torch.diag_embed(diag)
+    anchors = torch.from_numpy(x[-2:])  # two anchors of class 2
+    support = torch.tensor([[0, 1], [1, 0]])
+    w = torch.tensor([[0.4, 0.6], [0.9, 0.1]], dtype=torch.float64)
+    confidence = torch.tensor([1.0, 1.0, 0.7], dtype=torch.float64)
+    alpha, n = 0.05, 60_000
+    # Alternating rows: class 1 (own Gaussian), class 2 at anchor row 1.
+    labels = torch.tensor([1, 2]).repeat(n)
+    use = labels == 2
+    rows = torch.ones_like(labels)
+    draws = sample_generated(labels, use, rows, anchors, support, w,
+                             confidence, means, roots, diag, alpha,
+                             torch.Generator().manual_seed(0), transfer)
+    mean, cov = calibrated_distribution(anchors[1], means[support[1]],
+                                        covs[support[1]], w[1], 0.7, alpha,
+                                        transfer)
+    for got, (m, c) in ((draws[use], (mean, cov)), (draws[~use],
+                                                     (means[1], covs[1]))):
+        scale = c.diagonal().sqrt()
+        assert ((got.mean(0) - m).abs() / scale).max() < 0.03
+        assert ((torch.cov(got.T) - c).abs() /
+                torch.outer(scale, scale)).max() < 0.04
+
+
+def test_pick_anchors_is_uniform_within_the_class():
+    count = torch.tensor([0, 3, 1])
+    offset = count.cumsum(0) - count
+    labels = torch.tensor([1, 2]).repeat(30_000)
+    rows = pick_anchors(labels, count, offset,
+                        torch.Generator().manual_seed(0))
+    share = torch.bincount(rows[labels == 1], minlength=4)[:3] / 30_000
+    assert torch.allclose(share, torch.full((3, ), 1 / 3), atol=0.01)
+    assert rows[labels == 2].eq(3).all()
+    # A class without anchors gets a valid row (never used).
+    assert pick_anchors(torch.tensor([0]), count, offset).item() == 0
+
+
+def test_mixed_batch_draws_on_the_meta_device():
+    m = dict(device='meta')
+    labels = torch.zeros(6, dtype=torch.long, **m)
+    out = sample_generated(labels, labels.bool(), labels,
+                           torch.zeros(4, 3, **m),
+                           torch.zeros(4, 2, dtype=torch.long, **m),
+                           torch.zeros(4, 2, **m), torch.zeros(5, **m),
+                           torch.zeros(5, 3, **m), torch.zeros(5, 3, 3, **m),
+                           torch.zeros(5, 3, **m), 0.1)
+    assert out.shape == (6, 3) and out.device.type == 'meta'
