@@ -1,5 +1,5 @@
 # GLAG stage two with neither adaptive confidence nor distillation
-# (ablation, Paper 001 Table 7): plain feature generation with a fixed
+# (ablation, the GLAG paper's Table 7): plain feature generation with a fixed
 # lambda of 0.6 on the frozen GraLoss model. Pass the stage-one checkpoint
 # with --cfg-options load_from=PATH.
 _base_ = './glag-stage2-noad_resnet8_1xb128_fashion-mnist-lt-r100.py'

@@ -1,4 +1,4 @@
-# GLAG stage two without the adaptive confidence (ablation, Paper 001
+# GLAG stage two without the adaptive confidence (ablation, the GLAG paper's
 # Table 7's "AD" column off): glag-stage2_resnet8_1xb128_fashion-mnist-lt-
 # r100.py with lambda fixed at its initial 0.6 (no AdaptiveConfidenceHook);
 # distillation kept. Pass the GraLoss stage-one checkpoint with

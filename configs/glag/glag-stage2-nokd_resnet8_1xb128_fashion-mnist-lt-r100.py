@@ -1,4 +1,4 @@
-# GLAG stage two without distillation (ablation, Paper 001 Table 7's row
+# GLAG stage two without distillation (ablation, the GLAG paper's Table 7's row
 # "GraLoss + AD"): glag-stage2_resnet8_1xb128_fashion-mnist-lt-r100.py with
 # the distillation weight 0 (the schedule keeps it at 0); adaptive confidence
 # kept, so it validates every epoch on the base's development split of the

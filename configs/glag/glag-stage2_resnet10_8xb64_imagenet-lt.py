@@ -1,5 +1,5 @@
 # GLAG stage two (Zhang & Xiang, 2022), the Adaptive Feature Generator with
-# head-class distillation, ResNet-10 on ImageNet-LT. Paper 001: "GLAG (ours)"
+# head-class distillation, ResNet-10 on ImageNet-LT. GLAG paper (Zhang & Xiang 2022): "GLAG (ours)"
 # with ResNet-10 in its ImageNet-LT table (Sec. 5.2.2). The ResNet-50 config
 # with the backbone of configs/_base_/models/resnet10.py; 512-d features let
 # 1000 classes keep full covariances (1.1 GB). Pass the stage-one checkpoint:

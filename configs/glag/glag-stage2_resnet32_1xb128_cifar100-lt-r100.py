@@ -1,5 +1,5 @@
 # GLAG stage two (Zhang & Xiang, 2022), the Adaptive Feature Generator with
-# head-class distillation, ResNet-32 on CIFAR-100-LT (IF 100). Paper 001: "GLAG
+# head-class distillation, ResNet-32 on CIFAR-100-LT (IF 100). GLAG paper (Zhang & Xiang 2022): "GLAG
 # (ours)" in Table 2 (IF 100 column). The GraLoss model of glag-
 # stage1_resnet32_1xb128_cifar100-lt-r100.py is loaded, its backbone frozen,
 # and its classifier trained for the paper's 40 generation epochs (cosine, SGD

@@ -1,5 +1,5 @@
 # GLAG stage two (Zhang & Xiang, 2022), the Adaptive Feature Generator with
-# head-class distillation, ResNet-50 on ImageNet-LT. Paper 001: "GLAG (ours)"
+# head-class distillation, ResNet-50 on ImageNet-LT. GLAG paper (Zhang & Xiang 2022): "GLAG (ours)"
 # with ResNet-50 in its ImageNet-LT table (Sec. 5.2.2). The GraLoss model of
 # glag-stage1_resnet50_8xb64_imagenet-lt.py is loaded, its backbone frozen, and
 # its classifier trained for the paper's 40 generation epochs with a cosine

@@ -1,5 +1,5 @@
 # GLAG stage two (Zhang & Xiang, 2022), the Adaptive Feature Generator with
-# head-class distillation, ResNet-50 on iNaturalist 2018. Paper 001: "GLAG
+# head-class distillation, ResNet-50 on iNaturalist 2018. GLAG paper (Zhang & Xiang 2022): "GLAG
 # (ours)" on iNaturalist 2018 (Sec. 5.2.3). The GraLoss model of
 # glag-stage1_resnet50_8xb64_inaturalist2018.py is loaded, its backbone
 # frozen, and its classifier trained for the paper's 40 generation epochs

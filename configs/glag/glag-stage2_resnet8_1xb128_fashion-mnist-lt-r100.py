@@ -11,7 +11,7 @@
 # so lambda moves after epoch 1 and after epoch 2), head classes from their
 # own statistics; plus distillation from the stage-one classifier on head
 # classes, its weight rising convexly from 0 to 1 (GradualScheduleHook).
-# Paper 001: "GLAG (ours)" (Table 2's method) and Table 7's last row with
+# GLAG paper (Zhang & Xiang 2022): "GLAG (ours)" (Table 2's method) and Table 7's last row with
 # GraLoss in stage one (GraLoss + AD + KD). Pass the stage-one checkpoint,
 # e.g.
 #   S1=work_dirs/glag-stage1_resnet8_1xb128_fashion-mnist-lt-r100

@@ -35,11 +35,10 @@ def _label_classes(ax, classes: Sequence[str], order: np.ndarray,
     ax.set_xlim(-0.5, len(order) - 0.5)
 
 
-def plot_per_class_recall(recall: Sequence[Optional[float]],
-                          train_counts: Optional[Sequence[Optional[int]]],
-                          classes: Sequence[str],
-                          out_file: str,
-                          title: Optional[str] = None) -> None:
+def per_class_recall_figure(recall: Sequence[Optional[float]],
+                            train_counts: Optional[Sequence[Optional[int]]],
+                            classes: Sequence[str],
+                            title: Optional[str] = None) -> Figure:
     """Bar chart of per-class recall, classes sorted by training count.
 
     Bars are the recalls; when training counts are known, classes go from
@@ -53,9 +52,10 @@ def plot_per_class_recall(recall: Sequence[Optional[float]],
             each class; None (or all entries None) when unknown, then
             classes keep their index order.
         classes (Sequence[str]): Class names.
-        out_file (str): Where to save the figure; the format follows the
-            extension.
         title (str, optional): Figure title. Defaults to None.
+
+    Returns:
+        matplotlib.figure.Figure: The figure (on an Agg canvas).
     """
     recall = np.array([np.nan if r is None else r for r in recall],
                       dtype=np.float64)
@@ -106,7 +106,34 @@ def plot_per_class_recall(recall: Sequence[Optional[float]],
             frameon=False)
     if title:
         ax.set_title(title)
-    figure.savefig(out_file, dpi=150)
+    return figure
+
+
+def plot_per_class_recall(recall: Sequence[Optional[float]],
+                          train_counts: Optional[Sequence[Optional[int]]],
+                          classes: Sequence[str],
+                          out_file: str,
+                          title: Optional[str] = None) -> None:
+    """Save :func:`per_class_recall_figure` to ``out_file`` (the format
+    follows the extension)."""
+    per_class_recall_figure(recall, train_counts, classes,
+                            title).savefig(out_file, dpi=150)
+
+
+def figure_to_rgb(figure: Figure, dpi: int = 100) -> np.ndarray:
+    """The figure as an ``(H, W, 3)`` uint8 RGB array, the form
+    ``Visualizer.add_image`` takes.
+
+    Args:
+        figure (Figure): A figure on an Agg canvas.
+        dpi (int): Resolution. Defaults to 100.
+
+    Returns:
+        np.ndarray: The image.
+    """
+    figure.set_dpi(dpi)
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
 
 
 def plot_class_distribution(counts: Sequence[int],

@@ -61,7 +61,7 @@ METHODS = OrderedDict([
     ('GHM', [Stage(_fmnist('ghm', 'ghm'))]),
     ('EQL', [Stage(_fmnist('eql', 'eql'))]),
     ('Seesaw', [Stage(_fmnist('seesaw', 'seesaw'))]),
-    # Category-wise GHM (paper 000), its Table 3 ablation ('+' is not
+    # Category-wise GHM (Zhang et al. 2022), its Table 3 ablation ('+' is not
     # allowed in names, '-' stands for it): R (margins), A+U (intra weights,
     # uniform bins), R+A+U, R+A+AU (adaptive bins: the full method).
     ('CatGHM-R', [Stage(_fmnist('category-ghm', 'category-ghm-r'))]),
@@ -94,9 +94,21 @@ METHODS = OrderedDict([
     # split is the test set).
     ('CE-GML', [CE, Stage(_fmnist('gml', 'ce-gml'))]),
     ('CE-GML-ensemble', [CE, Stage(_fmnist('gml', 'ce-gml-ensemble'))]),
+    # PaCo (Cui et al., ICCV 2021): the supervised contrastive loss with
+    # learnable class centres and a momentum-encoder queue, on the 6-epoch
+    # budget; then GML's classifier stage on the PaCo model, as for CE-GML.
+    ('PaCo', [Stage(_fmnist('paco', 'paco'))]),
+    ('PaCo-GML', [
+        Stage(_fmnist('paco', 'paco')),
+        Stage(_fmnist('gml', 'paco-gml'))
+    ]),
+    ('PaCo-GML-ensemble', [
+        Stage(_fmnist('paco', 'paco')),
+        Stage(_fmnist('gml', 'paco-gml-ensemble'))
+    ]),
     # Meta-learned sample weights on a balanced development split (Jamal
     # et al., CVPR 2020): CE, then w_y + eps in the last epoch; and L2RW
-    # (Ren et al., 2018) as paper 002 compares it, meta-reweighted
+    # (Ren et al., 2018) as Jamal et al. (2020) compares it, meta-reweighted
     # throughout.
     ('CB-Meta', [Stage(_fmnist('meta-reweight', 'meta-reweight-ce'))]),
     ('L2RW', [Stage(_fmnist('l2rw', 'l2rw'))]),
@@ -167,5 +179,23 @@ METHODS = OrderedDict([
     ('LogitLoss-AFG', [
         Stage(_fmnist('logit-adjustment', 'logit-adjustment')),
         Stage(_fmnist('glag', 'glag-stage2'), validate=True)
+    ]),
+    # RIDE (Wang et al., ICLR 2021): three experts on a shared early
+    # ResNet-8 with the distribution-aware diversity loss (6 epochs), then
+    # the expert-assignment router on the frozen experts (2 epochs); the
+    # experts alone (all three, no router) and RIDE + GML (one GML
+    # classifier per expert, 2 epochs) share that first stage.
+    ('RIDE', [
+        Stage('configs/ride/ride_resnet8-3exp_1xb128_fashion-mnist-lt-r100.py'),
+        Stage('configs/ride/ride-router_resnet8-3exp_1xb512_'
+              'fashion-mnist-lt-r100.py')
+    ]),
+    ('RIDE-experts', [
+        Stage('configs/ride/ride_resnet8-3exp_1xb128_fashion-mnist-lt-r100.py')
+    ]),
+    ('RIDE-GML', [
+        Stage('configs/ride/ride_resnet8-3exp_1xb128_fashion-mnist-lt-r100.py'),
+        Stage('configs/gml/ride-gml_resnet8-3exp_1xb128_'
+              'fashion-mnist-lt-r100.py')
     ]),
 ])

@@ -9,7 +9,7 @@ from mmengine.fileio import dump
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
-from mmlt.visualization import plot_per_class_recall
+from mmlt.visualization import figure_to_rgb, per_class_recall_figure
 
 #: Columns of the per-class CSV file, also the keys of each JSON row.
 PER_CLASS_COLUMNS = ('class_index', 'class', 'train_count', 'support',
@@ -69,18 +69,28 @@ class PerClassRecallHook(Hook):
     columns ``class_index``, ``class``, ``train_count``, ``support``,
     ``recall`` (percent) and ``group``; unknown values are null.
 
+    The chart also goes to ``runner.visualizer`` (``add_image``, named
+    ``per_class_recall_{split}``, step = the epoch), after every validation
+    and after testing, so every vis backend shows it (TensorBoard's image
+    tab, W&B, or ``vis_image/`` of the Local backend). The per-group recalls
+    are scalars of the metric already (``long-tail/many`` ...).
+
     Args:
         sub_dir (str): Folder under ``runner.log_dir``. Defaults to
             ``'per_class'``.
         plot_test (bool): Whether to draw the per-class recall chart after
             testing. Defaults to True.
+        visualize (bool): Whether to send the chart to the visualizer.
+            Defaults to True.
     """
 
     def __init__(self,
                  sub_dir: str = 'per_class',
-                 plot_test: bool = True) -> None:
+                 plot_test: bool = True,
+                 visualize: bool = True) -> None:
         self.sub_dir = sub_dir
         self.plot_test = plot_test
+        self.visualize = visualize
 
     def after_val_epoch(self,
                         runner,
@@ -144,13 +154,19 @@ class PerClassRecallHook(Hook):
             writer = csv.DictWriter(f, fieldnames=PER_CLASS_COLUMNS)
             writer.writeheader()
             writer.writerows(rows)
+        if not (plot or self.visualize):
+            return
+        figure = per_class_recall_figure(
+            table['recall'],
+            table['train_counts'],
+            table['classes'],
+            title=f'{split}: per-class recall')
         if plot:
-            plot_per_class_recall(
-                table['recall'],
-                table['train_counts'],
-                table['classes'],
-                path + '.png',
-                title=f'{split}: per-class recall')
+            figure.savefig(path + '.png', dpi=150)
+        if self.visualize:
+            runner.visualizer.add_image(
+                f'per_class_recall_{split}', figure_to_rgb(figure),
+                step=epoch)
 
 
 def _train_progress(runner) -> tuple:

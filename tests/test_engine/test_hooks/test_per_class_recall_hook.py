@@ -29,6 +29,16 @@ def evaluated_metric():
     return metric
 
 
+class RecordingVisualizer:
+    """Records ``add_image`` calls like a visualizer's backends would."""
+
+    def __init__(self):
+        self.images = []
+
+    def add_image(self, name, image, step=0):
+        self.images.append((name, image, step))
+
+
 def fake_runner(log_dir, metrics, epoch=3):
     evaluator = SimpleNamespace(metrics=metrics)
     return SimpleNamespace(
@@ -37,6 +47,7 @@ def fake_runner(log_dir, metrics, epoch=3):
         iter=epoch * 10,
         val_evaluator=evaluator,
         test_evaluator=evaluator,
+        visualizer=RecordingVisualizer(),
         logger=MMLogger.get_instance('test_per_class_recall_hook'))
 
 
@@ -180,6 +191,7 @@ def test_test_only_run_does_not_build_the_training_loop(tmp_path):
         log_dir=str(tmp_path),
         _train_loop=dict(type='EpochBasedTrainLoop', max_epochs=2),
         test_evaluator=evaluator,
+        visualizer=RecordingVisualizer(),
         logger=MMLogger.get_instance('test_per_class_recall_hook'))
     hook.after_test_epoch(runner, metrics={})
     record = json.loads((tmp_path / 'per_class' / 'test.json').read_text())
@@ -206,3 +218,33 @@ def test_rare_group_in_the_table(tmp_path):
     assert record['groups']['rare_thr'] == 10
     assert record['metrics']['rare'] == pytest.approx(50.0)
     assert record['metrics']['few'] == pytest.approx(100.0)
+
+
+def test_chart_reaches_the_visualizer(tmp_path):
+    """After validation and testing the chart goes to the visualizer (so
+    TensorBoard or W&B show it); a real visualizer with the Local backend
+    writes it under vis_image/."""
+    from mmengine.visualization import Visualizer
+    hook = HOOKS.build(dict(type='PerClassRecallHook'))
+    runner = fake_runner(tmp_path, [evaluated_metric()])
+    hook.after_val_epoch(runner, metrics={})
+    hook.after_test_epoch(runner, metrics={})
+    names = [(name, step) for name, _, step in runner.visualizer.images]
+    assert names == [('per_class_recall_val', 3), ('per_class_recall_test', 3)]
+    for _, image, _ in runner.visualizer.images:
+        assert image.dtype.name == 'uint8' and image.ndim == 3
+        assert image.shape[2] == 3 and image.shape[0] > 100
+        # A chart, not a blank canvas: blue bars and an orange count line.
+        assert (image.reshape(-1, 3).std(axis=0) > 10).all()
+
+    runner.visualizer = Visualizer(
+        name='per_class_vis', vis_backends=[dict(type='LocalVisBackend')],
+        save_dir=str(tmp_path / 'vis'))
+    hook.after_val_epoch(runner, metrics={})
+    written = list((tmp_path / 'vis').rglob('*.png'))
+    assert written and written[0].read_bytes()[:8] == PNG_MAGIC
+
+    quiet = HOOKS.build(dict(type='PerClassRecallHook', visualize=False))
+    runner = fake_runner(tmp_path / 'quiet', [evaluated_metric()])
+    quiet.after_val_epoch(runner, metrics={})
+    assert runner.visualizer.images == []
