@@ -253,6 +253,25 @@ PAPERS = {
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2023}
 }"""),
+    'paco': dict(
+        title='Parametric Contrastive Learning',
+        cite='Cui et al., ICCV 2021', url='https://arxiv.org/abs/2107.12028',
+        bibtex="""@inproceedings{cui2021paco,
+  title={Parametric Contrastive Learning},
+  author={Cui, Jiequan and Zhong, Zhisheng and Liu, Shu and Yu, Bei and Jia, Jiaya},
+  booktitle={IEEE/CVF International Conference on Computer Vision (ICCV)},
+  year={2021}
+}"""),
+    'ride': dict(
+        title='Long-tailed Recognition by Routing Diverse Distribution-Aware '
+        'Experts',
+        cite='Wang et al., ICLR 2021', url='https://arxiv.org/abs/2010.01809',
+        bibtex="""@inproceedings{wang2021ride,
+  title={Long-tailed Recognition by Routing Diverse Distribution-Aware Experts},
+  author={Wang, Xudong and Lian, Long and Miao, Zhongqi and Liu, Ziwei and Yu, Stella X.},
+  booktitle={International Conference on Learning Representations (ICLR)},
+  year={2021}
+}"""),
 }
 
 #: Method folder -> (collection name, paper key or None, architecture /
@@ -371,4 +390,25 @@ METHODS = {
              'it: per-sample weights from the look-ahead gradient on the '
              'development split alone, without class weights.',
              '`MetaReweightClassifier(variant=\'l2rw\')`'),
+    'paco': ('PaCo', 'paco',
+             'Supervised contrastive learning with class centres',
+             'A supervised MoCo: each query view is contrasted with the key '
+             'views of a momentum encoder, a queue of past keys with their '
+             'labels and a set of learnable class centres (the linear '
+             'classifier), whose logits are logit-adjusted by the class '
+             'prior; weights alpha (sample positives), beta (the centre) and '
+             'gamma (sample terms of the denominator) rebalance how much the '
+             'head classes\' many positives pull. It predicts with the '
+             'classifier alone.',
+             '`PaCo`, `PaCoLoss`, `MultiViewClsDataPreprocessor`'),
+    'ride': ('RIDE', 'ride', 'Multiple experts, diversity loss, routing',
+             'Several experts share the early layers of one network and '
+             'each has its own later stages and cosine classifier; each is '
+             'trained with LDAM-DRW while a KL term pushes it away from the '
+             'experts\' mean, with a class-dependent temperature. A second '
+             'stage trains, on the frozen experts, a small router that '
+             'decides per sample whether the next expert is needed, so easy '
+             'samples are classified by fewer experts.',
+             '`RIDECifarResNet`, `RIDEResNet`, `RIDEHead`, `ExpertRouter`, '
+             '`RIDELoss`, `ExpertUsageMetric`'),
 }

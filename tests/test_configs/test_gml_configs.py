@@ -36,6 +36,8 @@ CIFAR_CONFIGS = {
     'ldam-drw-gml-ensemble': 'ldam-drw/ldam-drw',
     'mislas-gml': 'mislas/mislas-stage2',
     'mislas-gml-ensemble': 'mislas/mislas-stage2',
+    'paco-gml': 'paco/paco',
+    'paco-gml-ensemble': 'paco/paco',
     'gml': None,
 }
 

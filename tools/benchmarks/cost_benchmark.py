@@ -39,7 +39,7 @@
    the loop for plain PyTorch; building datasets and models is excluded.
    Target: Runner ≤ 1.15× plain.
 
-3. **Meta-learning iteration** (paper 002, ``--parts meta``). One training
+3. **Meta-learning iteration** (Jamal et al. (2020), ``--parts meta``). One training
    step of ``MetaReweightClassifier`` (the Fashion-MNIST meta-reweighting
    config's ResNet-8, batch 128 of random 1×28×28 images, a development
    batch of 10 images per class) in its meta stage (look-ahead, development
@@ -60,6 +60,28 @@
    ``DEFAULT_CHECK_INTERVAL`` checks). On CPU a read costs no wait, so the
    time ratio is ~1 there; the reads per step are what a GPU pays for.
 
+5. **PaCo iteration** (Cui et al., ICCV 2021, ``--parts paco``). One
+   training step (``train_step``: data pre-processing, forward, backward,
+   SGD) of the Fashion-MNIST-LT PaCo config's model (ResNet-8 query
+   encoder, momentum key encoder, projector, queue of 1024 keys; two views
+   of a batch of 128 random 1×28×28 images) against the CE config's step
+   on one view of the same images, on ``--device``; timed in pairs as the
+   losses, with peak memory as in 1. No target: the key encoder's forward
+   of the second view (about a third of a step's work) is inherent.
+
+6. **RIDE** (Wang et al., ICLR 2021, ``--parts ride``). The training step
+   of the Fashion-MNIST-LT RIDE config (three experts on a shared ResNet-8
+   stem and first stage, the distribution-aware diversity loss with DRW
+   weights set) and of its router stage (frozen experts) against the CE
+   config's step (ResNet-8), batch 128 of random 1×28×28 images on
+   ``--device``, timed in pairs as the losses. Then the experts' compute as
+   RIDE reports it: multiply-adds per sample (mmengine's ``FlopAnalyzer``,
+   fvcore's convention; classifiers and router counted analytically) of the
+   single model, of RIDE with all experts and, with ``--ride-checkpoint``
+   (a Fashion-MNIST-LT router-stage checkpoint), with the router's average
+   use of the experts on the Fashion-MNIST-LT test set; for the CIFAR-100
+   ResNet-32 and ImageNet-LT ResNet-50 models with all experts.
+
 Examples::
 
     python tools/benchmarks/cost_benchmark.py                # default device
@@ -73,6 +95,7 @@ GPU (``CUDA_VISIBLE_DEVICES=``).
 import argparse
 import contextlib
 import copy
+import functools
 import inspect
 import itertools
 import os.path as osp
@@ -132,7 +155,7 @@ TIME_TARGET = 1.5
 GHM_FAMILY = ('GHM-C', 'CategoryGHM')
 GHM_TIME_TARGET = 2.0
 OVERHEAD_TARGET = 1.15
-#: A meta-reweighting iteration against a plain one (paper 002).
+#: A meta-reweighting iteration against a plain one (Jamal et al. (2020)).
 META_TIME_TARGET = 3.5
 META_CONFIG = osp.join(
     ROOT, 'configs/meta-reweight/'
@@ -161,8 +184,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--parts',
         nargs='+',
-        choices=['losses', 'overhead', 'meta', 'syncs'],
-        default=['losses', 'overhead', 'meta', 'syncs'],
+        choices=['losses', 'overhead', 'meta', 'syncs', 'paco', 'ride'],
+        default=['losses', 'overhead', 'meta', 'syncs', 'paco', 'ride'],
         help='what to measure (default: all)')
     parser.add_argument(
         '--losses',
@@ -213,6 +236,11 @@ def parse_args(argv=None):
         type=int,
         default=10,
         help='timed samples of the meta part (default: 10)')
+    parser.add_argument(
+        '--ride-checkpoint',
+        help='a Fashion-MNIST-LT RIDE router-stage checkpoint: the RIDE part '
+        'then reports the compute at the router\'s average use of the '
+        'experts on the test set (in --data-root)')
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -756,6 +784,209 @@ def measure_meta(args, directional_derivative: str) -> dict:
         params=params)
 
 
+# --------------------------------------------------------------------------
+# PaCo iteration
+# --------------------------------------------------------------------------
+PACO_CONFIG = osp.join(
+    ROOT, 'configs/paco/paco_resnet8_1xb128_fashion-mnist-lt-r100.py')
+CE_CONFIG = osp.join(ROOT,
+                     'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py')
+
+
+def measure_paco(args) -> dict:
+    """Time and peak memory of a PaCo training step against CE's on the
+    same images (CE: the query view only)."""
+    from mmengine.optim import OptimWrapper
+
+    def build(path):
+        cfg = Config.fromfile(path)
+        model_cfg = copy.deepcopy(cfg.model)
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+        model = MODELS.build(model_cfg)
+        model.init_weights()
+        counts = exp_profile(10, MAX_COUNT, IMBALANCE_FACTOR)
+        for module in model.modules():
+            if hasattr(module, 'set_class_counts'):
+                module.set_class_counts(counts)
+        model.to(args.device).train()
+        optim = OptimWrapper(
+            torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
+        return cfg, model, optim
+
+    cfg, paco, paco_optim = build(PACO_CONFIG)
+    _, ce, ce_optim = build(CE_CONFIG)
+    generator = torch.Generator().manual_seed(0)
+    one = _images(cfg.train_dataloader.batch_size, generator)
+    two = dict(one, inputs=[one['inputs'], one['inputs'].flip(-1)])
+
+    def ce_step():
+        ce.train_step(one, ce_optim)
+
+    def paco_step():
+        paco.train_step(two, paco_optim)
+
+    sync = synchronizer(args.device)
+    ce_s, paco_s = time_pair(ce_step, paco_step, sync, args.meta_repeats,
+                             args.warmup, args.min_sample_ms / 1000)
+    ratio, spread = ratio_and_spread(ce_s, paco_s)
+    dummy = torch.zeros(1, requires_grad=True)
+    return dict(
+        time=ratio,
+        spread=spread,
+        ce_s=statistics.median(ce_s),
+        ce_peak=peak_step_memory(ce_step, dummy, args.device),
+        paco_peak=peak_step_memory(paco_step, dummy, args.device))
+
+
+# --------------------------------------------------------------------------
+# RIDE iteration and the experts' compute
+# --------------------------------------------------------------------------
+RIDE_CONFIG = osp.join(
+    ROOT, 'configs/ride/ride_resnet8-3exp_1xb128_fashion-mnist-lt-r100.py')
+RIDE_ROUTER_CONFIG = osp.join(
+    ROOT,
+    'configs/ride/ride-router_resnet8-3exp_1xb512_fashion-mnist-lt-r100.py')
+#: (name, RIDE config, the single model's CE config, input shape).
+RIDE_MODELS = (
+    ('Fashion-MNIST-LT ResNet-8', RIDE_CONFIG,
+     osp.join(ROOT, 'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'),
+     (1, 28, 28)),
+    ('CIFAR-100-LT ResNet-32',
+     osp.join(ROOT,
+              'configs/ride/ride_resnet32-3exp_1xb128_cifar100-lt-r100.py'),
+     osp.join(ROOT, 'configs/ce/ce_resnet32_1xb128_cifar100-lt-r100.py'),
+     (3, 32, 32)),
+    ('ImageNet-LT ResNet-50',
+     osp.join(ROOT, 'configs/ride/ride_resnet50-3exp_8xb32_imagenet-lt.py'),
+     osp.join(ROOT, 'configs/ce/ce_resnet50_8xb64_imagenet-lt.py'),
+     (3, 224, 224)),
+)
+
+
+def ride_expected_flops(shared: float, experts: List[float],
+                        routers: List[float],
+                        fractions: List[float]) -> float:
+    """Expected multiply-adds per sample of a routed RIDE model.
+
+    Args:
+        shared (float): The shared stem and stages.
+        experts (list[float]): Each expert's stages and classifier.
+        routers (list[float]): Each routing decision (after experts
+            ``0 .. E-2``).
+        fractions (list[float]): ``fractions[k - 1]``: the share of samples
+            that use exactly ``k`` experts (a prefix of them).
+
+    Returns:
+        float: ``shared + sum_i P(expert i runs) (expert_i + router_i)``:
+        expert ``i`` runs for the samples that use more than ``i`` experts,
+        and its routing decision (all but the last expert's) after it.
+    """
+    reach = [sum(fractions[i:]) for i in range(len(experts))]
+    return (shared + sum(r * e for r, e in zip(reach, experts)) +
+            sum(r * c for r, c in zip(reach, routers)))
+
+
+def _backbone_flops(backbone: nn.Module, shape: Tuple[int, ...]) -> dict:
+    from mmengine.analysis import FlopAnalyzer
+    backbone.eval()
+    analyzer = FlopAnalyzer(backbone, torch.zeros(1, *shape))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return analyzer.by_module()
+
+
+def ride_flops(ride_cfg: str, single_cfg: str,
+               shape: Tuple[int, ...]) -> dict:
+    """Multiply-adds per sample of the single model and of RIDE's parts."""
+    single = MODELS.build(Config.fromfile(single_cfg).model)
+    head = single.head
+    single_flops = (_backbone_flops(single.backbone, shape)[''] +
+                    head.in_channels * head.num_classes)
+    cfg = Config.fromfile(ride_cfg)
+    cfg.model.backbone.pop('init_cfg', None)
+    model = MODELS.build(cfg.model)
+    head = model.head
+    flops = _backbone_flops(model.backbone, shape)
+    classifier = head.in_channels * head.num_classes
+    expert_flops = [flops[f'experts.{i}'] for i in range(head.num_experts)]
+    # ExpertRouter: D -> hidden on the feature, then hidden + top_k -> 1.
+    router = Config.fromfile(RIDE_ROUTER_CONFIG).model.head.router
+    routers = [
+        head.in_channels * router.hidden_channels + router.hidden_channels +
+        router.top_k
+    ] * (head.num_experts - 1)
+    return dict(
+        single=single_flops,
+        shared=flops[''] - sum(expert_flops),
+        experts=[f + classifier for f in expert_flops],
+        routers=routers)
+
+
+def measure_ride_usage(args) -> List[float]:
+    """The router's use of the experts on the Fashion-MNIST-LT test set:
+    the share of samples using exactly 1, 2, ... experts."""
+    cfg = Config.fromfile(RIDE_ROUTER_CONFIG)
+    cfg.test_dataloader.dataset.data_root = args.data_root
+    cfg.model.data_preprocessor = cfg.data_preprocessor
+    model = MODELS.build(cfg.model)
+    state = torch.load(args.ride_checkpoint, map_location='cpu')
+    model.load_state_dict(state['state_dict'])
+    model.to(args.device).eval()
+    from mmengine.dataset import pseudo_collate
+    loader = torch.utils.data.DataLoader(
+        DATASETS.build(cfg.test_dataloader.dataset),
+        batch_size=cfg.test_dataloader.batch_size,
+        collate_fn=pseudo_collate)
+    counts = torch.zeros(model.head.num_experts, dtype=torch.long)
+    with torch.no_grad():
+        for batch in loader:
+            for sample in model.test_step(batch):
+                counts[int(sample.num_experts) - 1] += 1
+    return (counts.double() / counts.sum()).tolist()
+
+
+def measure_ride_step(args) -> dict:
+    """Time of a RIDE and a RIDE router-stage step against a CE step."""
+    from mmengine.optim import OptimWrapper
+
+    from mmlt.models.losses import deferred_reweighting_weights
+    from mmlt.models.utils import freeze_module
+    counts = exp_profile(10, MAX_COUNT, IMBALANCE_FACTOR)
+    data = _images(128, torch.Generator().manual_seed(0))
+    steps = {}
+    for name, path in (('CE', RIDE_MODELS[0][2]), ('RIDE', RIDE_CONFIG),
+                       ('RIDE-router', RIDE_ROUTER_CONFIG)):
+        cfg = Config.fromfile(path)
+        cfg.model.data_preprocessor = cfg.data_preprocessor
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        for module in model.modules():
+            if hasattr(module, 'set_class_counts'):
+                module.set_class_counts(counts)
+        if name == 'RIDE':
+            # The re-weighted phase: class weights, per-class temperature.
+            model.head.loss_module.set_class_weight(
+                deferred_reweighting_weights(counts, 1, 0))
+        if name == 'RIDE-router':
+            for part in ('backbone', 'neck', 'head.classifiers'):
+                freeze_module(model.get_submodule(part))
+        model.to(args.device).train()
+        optim = OptimWrapper(
+            torch.optim.SGD([p for p in model.parameters()
+                             if p.requires_grad], lr=0.01, momentum=0.9))
+        steps[name] = functools.partial(model.train_step, data, optim)
+    sync = synchronizer(args.device)
+    result = {}
+    for name in ('RIDE', 'RIDE-router'):
+        ce_s, other_s = time_pair(steps['CE'], steps[name], sync,
+                                  args.meta_repeats, args.warmup,
+                                  args.min_sample_ms / 1000)
+        ratio, spread = ratio_and_spread(ce_s, other_s)
+        result[name] = dict(
+            time=ratio, spread=spread, ce_s=statistics.median(ce_s))
+    return result
+
+
 def main(argv=None):
     args = parse_args(argv)
     # The current mmengine logger: keeps init_weights' per-parameter report
@@ -819,6 +1050,47 @@ def main(argv=None):
                   f'peak memory {format_bytes(meta["meta_peak"])} vs '
                   f'{format_bytes(meta["plain_peak"])} plain (parameters '
                   f'{format_bytes(meta["params"])})', flush=True)
+    if 'paco' in args.parts:
+        result = measure_paco(args)
+        print(f'\n== PaCo iteration (ResNet-8, batch 128, two views) on '
+              f'{args.device}: CE {result["ce_s"] * 1e3:.1f} ms -> PaCo '
+              f'{result["time"]:.2f}× ±{result["spread"]:.0%}; peak memory '
+              f'{format_bytes(result["paco_peak"])} vs '
+              f'{format_bytes(result["ce_peak"])} CE', flush=True)
+    if 'ride' in args.parts:
+        step = measure_ride_step(args)
+        print(f'\n== RIDE iteration (batch 128, Fashion-MNIST-LT configs) on '
+              f'{args.device}, against CE (ResNet-8, '
+              f'{step["RIDE"]["ce_s"] * 1e3:.1f} ms):')
+        for name, text in (('RIDE', '3 experts, diversity loss'),
+                           ('RIDE-router', 'router stage, frozen experts')):
+            print(f'{name} ({text}): {step[name]["time"]:.2f}× '
+                  f'±{step[name]["spread"]:.0%}')
+        print('\n== RIDE compute, multiply-adds per sample (GFLOPs as RIDE '
+              'reports them):')
+        usage = measure_ride_usage(args) if args.ride_checkpoint else None
+        for name, ride_cfg, single_cfg, shape in RIDE_MODELS:
+            if args.quick and shape[-1] > 32:
+                continue
+            flops = ride_flops(ride_cfg, single_cfg, shape)
+            experts = len(flops['experts'])
+            # Stage one: every expert, no router.
+            full = ride_expected_flops(flops['shared'], flops['experts'],
+                                       [0.0] * (experts - 1),
+                                       [0.0] * (experts - 1) + [1.0])
+            line = (f'{name}: single model {flops["single"] / 1e9:.4f} G; '
+                    f'RIDE, {experts} experts: all {full / 1e9:.4f} G '
+                    f'({full / flops["single"]:.2f}×)')
+            if usage is not None and shape == (1, 28, 28):
+                routed = ride_expected_flops(flops['shared'],
+                                             flops['experts'],
+                                             flops['routers'], usage)
+                average = sum((k + 1) * f for k, f in enumerate(usage))
+                line += (f'; routed ({average:.2f} experts on average; '
+                         f'{", ".join(f"{f:.1%}" for f in usage)} of the '
+                         f'samples use 1..{experts}) {routed / 1e9:.4f} G '
+                         f'({routed / flops["single"]:.2f}×)')
+            print(line, flush=True)
     print(f'\n{missed} target(s) missed.' if missed else '\nAll targets met.')
 
 

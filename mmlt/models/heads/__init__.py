@@ -8,4 +8,7 @@ from .logit_adjusted_head import (LogitAdjustedLinearClsHead,  # noqa: F401
 from .lws_head import LWSHead  # noqa: F401
 from .normed_linear_head import (NormedLinearClsHead,  # noqa: F401
                                  cosine_logits)
+from .ride_head import RIDEHead  # noqa: F401
+from .ride_router import (ExpertRouter, cumulative_mean_logits,  # noqa: F401
+                          route_experts, routed_logits, router_targets)
 from .tau_norm_head import TauNormHead, tau_normalize  # noqa: F401

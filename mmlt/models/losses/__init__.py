@@ -23,7 +23,9 @@ from .label_aware_smoothing_loss import (LabelAwareSmoothingLoss,
                                          label_aware_smoothing)
 from .ldam_loss import LDAMLoss, ldam_logits, ldam_margins
 from .logit_adjusted_loss import LogitAdjustedLoss, logit_adjustment
+from .paco_loss import PaCoLoss, paco_loss
 from .reweighted_cross_entropy_loss import ReweightedCrossEntropyLoss
+from .ride_loss import RIDELoss, ride_diversity_temperature, ride_loss
 
 __all__ = [
     'ClassBalancedLoss', 'class_balanced_weights', 'loss_per_target_class',
@@ -39,5 +41,6 @@ __all__ = [
     'CategoryGHMLoss', 'accumulate_histogram', 'adaptive_bin_index',
     'adaptive_edges', 'category_ghm_weights', 'category_histogram',
     'inter_category_margins', 'margin_logits', 'rebin_histogram',
-    'uniform_edges'
+    'uniform_edges', 'PaCoLoss', 'paco_loss', 'RIDELoss', 'ride_loss',
+    'ride_diversity_temperature'
 ]

@@ -17,7 +17,8 @@ def test_all_registered_in_mmpretrain_registry():
         'BalancedSoftmaxLoss', 'CategoryGHMLoss', 'ClassBalancedLoss',
         'CombinedLoss', 'EqualizationLoss', 'GHMCLoss', 'GeometricMeanLoss',
         'GradualBalancedLoss', 'LDAMLoss', 'LabelAwareSmoothingLoss',
-        'LogitAdjustedLoss', 'ReweightedCrossEntropyLoss', 'SoftmaxFocalLoss'
+        'LogitAdjustedLoss', 'PaCoLoss', 'RIDELoss',
+        'ReweightedCrossEntropyLoss', 'SoftmaxFocalLoss'
     ]
     for cls in classes:
         assert MODELS.get(cls.__name__) is cls

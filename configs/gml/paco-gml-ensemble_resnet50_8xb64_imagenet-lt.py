@@ -1,0 +1,8 @@
+# PaCo + GML (Ensemble) ("No One Left Behind", CVPR 2023) on ImageNet-LT:
+# trained as paco-gml_resnet50_8xb64_imagenet-lt.py (load_from = the PaCo
+# checkpoint of configs/paco/paco_resnet50_4xb32_imagenet-lt.py); the head
+# keeps PaCo's classifier (its raw logits, as PaCo predicts) as old_fc and
+# predicts with the ensemble of ce-gml-ensemble_resnet50_8xb64_imagenet-lt.py,
+# temperatures 1 and 1 (see there for tuning them on a validation split, never
+# the test set).
+_base_ = './ce-gml-ensemble_resnet50_8xb64_imagenet-lt.py'
