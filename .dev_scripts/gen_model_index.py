@@ -55,9 +55,10 @@ def yaml_str(value: str) -> str:
 
 def metafile(folder: str, configs: list) -> str:
     collection, paper_key, technique, _, _ = METHODS[folder]
-    lines = ['Collections:', f'  - Name: {yaml_str(collection)}',
-             '    Metadata:',
-             f'      Training Techniques: [{yaml_str(technique)}]']
+    lines = [
+        'Collections:', f'  - Name: {yaml_str(collection)}', '    Metadata:',
+        f'      Training Techniques: [{yaml_str(technique)}]'
+    ]
     if paper_key:
         paper = PAPERS[paper_key]
         lines += ['    Paper:', f'      Title: {yaml_str(paper["title"])}']
@@ -71,10 +72,9 @@ def metafile(folder: str, configs: list) -> str:
             f'  - Name: {name}', f'    In Collection: {yaml_str(collection)}',
             '    Metadata:',
             f'      Training Data: {yaml_str(dataset_of(name))}',
-            '      Status: ' + (
-                f'measured ({result[0]}, row {result[1]})'
-                if result else 'not yet reproduced'), '    Results:',
-            '      - Task: Image Classification',
+            '      Status: ' + (f'measured ({result[0]}, row {result[1]})'
+                                if result else 'not yet reproduced'),
+            '    Results:', '      - Task: Image Classification',
             f'        Dataset: {yaml_str(dataset_of(name))}'
         ]
         if result:
@@ -85,7 +85,9 @@ def metafile(folder: str, configs: list) -> str:
             ]
         else:
             lines.append('        Metrics: {}')
-        lines += ['    Weights: null', f'    Config: configs/{folder}/{name}.py']
+        lines += [
+            '    Weights: null', f'    Config: configs/{folder}/{name}.py'
+        ]
     return '\n'.join(lines) + '\n'
 
 
@@ -173,8 +175,8 @@ def main():
         for config in glob.glob(osp.join(ROOT, 'configs', folder, '*.py')):
             name = osp.basename(config)
             if name in owner:
-                keep = (config if name.startswith(folder + '_') else
-                        owner[name])
+                keep = (
+                    config if name.startswith(folder + '_') else owner[name])
                 drop = owner[name] if keep == config else config
                 print(f'SKIPPED {osp.relpath(drop, ROOT)}: its name is taken '
                       f'by {osp.relpath(keep, ROOT)}; rename one of them.')
@@ -187,13 +189,13 @@ def main():
             if owner[osp.basename(c)] == c)
         if not configs:
             continue
-        with open(osp.join(ROOT, 'configs', folder, 'metafile.yml'),
-                  'w') as f:
+        with open(osp.join(ROOT, 'configs', folder, 'metafile.yml'), 'w') as f:
             f.write(metafile(folder, configs))
         index.append(f'  - configs/{folder}/metafile.yml')
         readme = osp.join(ROOT, 'configs', folder, 'README.md')
-        text = (open(readme).read()
-                if osp.exists(readme) else readme_template(folder))
+        text = (
+            open(readme).read()
+            if osp.exists(readme) else readme_template(folder))
         if BEGIN not in text or END not in text:
             raise SystemExit(f'{readme}: add the {BEGIN} and {END} markers '
                              f'where the results table goes.')

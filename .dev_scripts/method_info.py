@@ -8,13 +8,22 @@ percent); update them there and here together, then re-run the generator.
 
 #: The command and recipe behind every number in ``RESULTS``.
 BENCHMARKS = {
-    'bench1': dict(
+    'bench1':
+    dict(
         command='python tools/benchmarks/accuracy_benchmark.py',
         recipe='Fashion-MNIST-LT (exp profile, IF 100, 14,886 training '
         'images), ResNet-8, batch 128, SGD, 6 epochs (two-stage methods add '
         'a 2-epoch second stage); seeds 0 and 1, mean; balanced 10,000-image '
         'test set'),
-    'bench2': dict(
+    'bench3':
+    dict(
+        command='OMP_NUM_THREADS=1 python tools/benchmarks/'
+        'accuracy_benchmark.py --seeds 0 1 --methods <the methods>',
+        recipe='the same data, seeds and 6-epoch recipe as the first '
+        'benchmark, after the fidelity fixes of category-wise GHM, GLAG and '
+        'meta-reweighting (see docs/en/results.md, third benchmark run)'),
+    'bench2':
+    dict(
         command='OMP_NUM_THREADS=1 python tools/benchmarks/'
         'accuracy_benchmark.py --seeds 0 1 --methods <the methods>',
         recipe='the same data, seeds and recipe as the first benchmark, run '
@@ -25,24 +34,58 @@ BENCHMARKS = {
 #: config name -> (benchmark, method row, top-1, Many, Medium, Few, G-mean,
 #: H-mean, lowest recall).
 RESULTS = {
-    'ce_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'CE', 71.01, 92.25, 54.83, 58.88, 37.76, 0.99, 0.05),
-    'cb_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'CB', 74.83, 82.24, 51.37, 88.42, 65.58, 45.90, 9.45),
+    # Third benchmark run: after the fidelity fixes (category-wise GHM,
+    # GLAG, meta-reweighting).
+    'category-ghm-r_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench3', 'CatGHM-R', 76.15, 90.79, 58.43, 74.37, 64.96, 40.39, 7.3),
+    'category-ghm-a-u_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench3', 'CatGHM-A-U', 69.54, 92.54, 52.72, 55.7, 37.27, 1.45, 0.1),
+    'category-ghm-r-a-u_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench3', 'CatGHM-R-A-U', 75.75, 90.91, 58.3, 72.98, 63.99, 38.23, 6.65),
+    'category-ghm_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench3', 'CatGHM-R-A-AU', 75.94, 90.68, 58.2, 74.03, 64.03, 37.53, 6.45),
+    'meta-reweight-ce_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench3', 'CB-Meta', 79.01, 87.78, 60.53, 85.82, 72.22, 58.35, 15.15),
+    'cb-drw_resnet8_1xb128_fashion-mnist-lt-r100': ('bench3', 'CB-DRW', 79.03,
+                                                    87.97, 60.15, 85.98, 71.67,
+                                                    56.34, 13.8),
+    'glag-stage1_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench3', 'GraLoss', 78.95, 87.9, 63.3, 82.68, 73.81, 64.58, 20.75),
+    'glag-stage2_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench3', 'GLAG', 81.12, 87.42, 65.62, 88.23, 77.86, 72.57, 30.15),
+    'glag-stage2-lambda0_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench3', 'GLAG-lambda0', 81.08, 86.99, 66.88, 87.38, 78.04, 73.22,
+     31.45),
+    'glag-stage2-nogen_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench3', 'GLAG-noGen', 75.52, 91.17, 58.68, 71.5, 63.24, 38.15, 6.85),
+    'glag-stage2-nogen-nokd_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench3', 'GLAG-noGen-noKD', 72.06, 92.64, 53.65, 63.03, 42.85, 2.42,
+     0.25),
+    'ce_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'CE', 71.01, 92.25,
+                                                54.83, 58.88, 37.76, 0.99,
+                                                0.05),
+    'cb_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'CB', 74.83, 82.24,
+                                                51.37, 88.42, 65.58, 45.90,
+                                                9.45),
     'cb-inverse_resnet8_1xb128_fashion-mnist-lt-r100':
     ('bench1', 'CB-inverse', 73.95, 80.84, 50.30, 88.43, 66.39, 51.99, 12.95),
     'cb-focal_resnet8_1xb128_fashion-mnist-lt-r100':
     ('bench1', 'CB-focal', 74.46, 83.36, 46.53, 90.52, 61.32, 32.72, 5.25),
-    'focal_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'Focal', 72.19, 91.24, 55.23, 63.77, 44.76, 4.55, 0.45),
-    'ghm_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'GHM', 49.30, 82.41, 34.67, 19.77, 11.03, 0.53, 0.00),
-    'eql_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'EQL', 68.94, 92.53, 42.43, 64.02, 37.32, 1.46, 0.10),
-    'seesaw_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'Seesaw', 76.61, 91.16, 58.95, 74.87, 66.50, 44.84, 8.90),
-    'ce-drw_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'CE-DRW', 79.81, 88.16, 63.82, 84.67, 75.27, 67.19, 24.15),
+    'focal_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'Focal', 72.19,
+                                                   91.24, 55.23, 63.77, 44.76,
+                                                   4.55, 0.45),
+    'ghm_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'GHM', 49.30, 82.41,
+                                                 34.67, 19.77, 11.03, 0.53,
+                                                 0.00),
+    'eql_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'EQL', 68.94, 92.53,
+                                                 42.43, 64.02, 37.32, 1.46,
+                                                 0.10),
+    'seesaw_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'Seesaw', 76.61,
+                                                    91.16, 58.95, 74.87, 66.50,
+                                                    44.84, 8.90),
+    'ce-drw_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'CE-DRW', 79.81,
+                                                    88.16, 63.82, 84.67, 75.27,
+                                                    67.19, 24.15),
     'ldam-drw_resnet8_1xb128_fashion-mnist-lt-r100':
     ('bench1', 'LDAM-DRW', 83.51, 90.23, 65.20, 92.88, 77.19, 64.68, 18.10),
     'balanced-softmax_resnet8_1xb128_fashion-mnist-lt-r100':
@@ -51,37 +94,30 @@ RESULTS = {
     'logit-adjustment_resnet8_1xb128_fashion-mnist-lt-r100':
     ('bench1', 'Logit-Adjustment', 80.39, 87.00, 64.93, 87.05, 76.74, 70.65,
      27.15),
-    'crt_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'cRT', 81.55, 87.12, 67.60, 88.08, 79.27, 75.84, 37.45),
+    'crt_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'cRT', 81.55, 87.12,
+                                                 67.60, 88.08, 79.27, 75.84,
+                                                 37.45),
     'crt-onerun_resnet8_1xb128_fashion-mnist-lt-r100':
     ('bench1', 'cRT-onerun', 78.45, 85.56, 62.18, 85.23, 74.01, 66.04, 23.75),
-    'lws_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'LWS', 80.13, 87.41, 66.65, 83.90, 77.44, 73.19, 34.10),
-    'mislas-stage2_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'MiSLAS', 78.35, 82.10, 68.80, 82.90, 76.79, 74.75, 42.60),
-    'tau-norm_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'tau-norm', 69.08, 83.71, 62.60, 56.07, 53.12, 24.05, 4.70),
-    'ce-gml_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'CE-GML', 74.51, 64.62, 72.78, 89.43, 71.70, 68.29, 37.65),
+    'lws_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'LWS', 80.13, 87.41,
+                                                 66.65, 83.90, 77.44, 73.19,
+                                                 34.10),
+    'mislas-stage2_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'MiSLAS',
+                                                           78.35, 82.10, 68.80,
+                                                           82.90, 76.79, 74.75,
+                                                           42.60),
+    'tau-norm_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'tau-norm',
+                                                      69.08, 83.71, 62.60,
+                                                      56.07, 53.12, 24.05,
+                                                      4.70),
+    'ce-gml_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'CE-GML', 74.51,
+                                                    64.62, 72.78, 89.43, 71.70,
+                                                    68.29, 37.65),
     'ce-gml-ensemble_resnet8_1xb128_fashion-mnist-lt-r100':
     ('bench1', 'CE-GML-ensemble', 80.83, 85.50, 67.63, 87.80, 79.29, 77.30,
      45.00),
     # Second benchmark run: the methods of the category-wise GHM, GLAG and
     # meta-reweighting papers.
-    'category-ghm-r_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'CatGHM-R', 76.15, 90.79, 58.43, 74.37, 64.96, 40.39, 7.30),
-    'category-ghm-a-u_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'CatGHM-A-U', 50.33, 80.95, 41.48, 18.35, 10.17, 0.39, 0.00),
-    'category-ghm-r-a-u_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'CatGHM-R-A-U', 58.31, 86.00, 42.67, 37.02, 25.24, 0.95, 0.00),
-    'category-ghm_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'CatGHM-R-A-AU', 60.27, 86.03, 43.77, 42.45, 29.77, 2.28, 0.20),
-    'meta-reweight-ce_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'CB-Meta', 77.02, 89.61, 57.62, 79.65, 62.10, 27.43, 3.95),
-    'l2rw_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'L2RW', 63.94, 67.36, 48.00, 75.32, 58.65, 50.80, 18.85),
-    'glag-stage1_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'GraLoss', 78.95, 87.90, 63.30, 82.68, 73.81, 64.58, 20.75),
     'glag-stage1-linear_resnet8_1xb128_fashion-mnist-lt-r100':
     ('bench2', 'GraLoss-linear', 79.59, 87.94, 63.75, 84.30, 75.01, 66.96,
      22.85),
@@ -91,128 +127,146 @@ RESULTS = {
     'glag-stage1-convex3_resnet8_1xb128_fashion-mnist-lt-r100':
     ('bench2', 'GraLoss-convex3', 77.85, 88.04, 62.55, 79.57, 71.59, 60.02,
      17.20),
-    'gra-crt_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'GraLoss-cRT', 80.89, 87.32, 66.23, 86.97, 78.19, 73.99, 34.80),
-    'gra-lws_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'GraLoss-LWS', 79.99, 86.67, 65.67, 85.40, 77.11, 72.57, 33.20),
+    'gra-crt_resnet8_1xb128_fashion-mnist-lt-r100': ('bench2', 'GraLoss-cRT',
+                                                     80.89, 87.32, 66.23,
+                                                     86.97, 78.19, 73.99,
+                                                     34.80),
+    'gra-lws_resnet8_1xb128_fashion-mnist-lt-r100': ('bench2', 'GraLoss-LWS',
+                                                     79.99, 86.67, 65.67,
+                                                     85.40, 77.11, 72.57,
+                                                     33.20),
     'gra-mislas-stage2_resnet8_1xb128_fashion-mnist-lt-r100':
     ('bench2', 'GraLoss-MiSLAS', 78.17, 82.57, 68.05, 82.43, 76.57, 74.44,
      41.30),
-    'glag-stage2_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'GLAG', 80.69, 87.25, 64.77, 87.88, 77.38, 71.94, 29.70),
-    'glag-stage2-noad_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'GLAG-noAD', 80.72, 87.17, 65.00, 87.85, 77.32, 71.66, 29.40),
-    'glag-stage2-nokd_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'GLAG-noKD', 80.31, 87.03, 64.67, 87.00, 77.41, 72.69, 33.20),
-    'glag-stage2-noad-nokd_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench2', 'GLAG-noAD-noKD', 80.42, 86.90, 65.23, 86.97, 77.56, 72.95,
-     33.30),
 }
 
 #: Papers, by key.
 PAPERS = {
-    'cb': dict(
+    'cb':
+    dict(
         title='Class-Balanced Loss Based on Effective Number of Samples',
-        cite='Cui et al., CVPR 2019', url='https://arxiv.org/abs/1901.05555',
+        cite='Cui et al., CVPR 2019',
+        url='https://arxiv.org/abs/1901.05555',
         bibtex="""@inproceedings{cui2019classbalanced,
   title={Class-Balanced Loss Based on Effective Number of Samples},
   author={Cui, Yin and Jia, Menglin and Lin, Tsung-Yi and Song, Yang and Belongie, Serge},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2019}
 }"""),
-    'focal': dict(
+    'focal':
+    dict(
         title='Focal Loss for Dense Object Detection',
-        cite='Lin et al., ICCV 2017', url='https://arxiv.org/abs/1708.02002',
+        cite='Lin et al., ICCV 2017',
+        url='https://arxiv.org/abs/1708.02002',
         bibtex="""@inproceedings{lin2017focal,
   title={Focal Loss for Dense Object Detection},
   author={Lin, Tsung-Yi and Goyal, Priya and Girshick, Ross and He, Kaiming and Doll{\\'a}r, Piotr},
   booktitle={IEEE International Conference on Computer Vision (ICCV)},
   year={2017}
 }"""),
-    'ghm': dict(
+    'ghm':
+    dict(
         title='Gradient Harmonized Single-stage Detector',
-        cite='Li et al., AAAI 2019', url='https://arxiv.org/abs/1811.05181',
+        cite='Li et al., AAAI 2019',
+        url='https://arxiv.org/abs/1811.05181',
         bibtex="""@inproceedings{li2019ghm,
   title={Gradient Harmonized Single-stage Detector},
   author={Li, Buyu and Liu, Yu and Wang, Xiaogang},
   booktitle={AAAI Conference on Artificial Intelligence},
   year={2019}
 }"""),
-    'eql': dict(
+    'eql':
+    dict(
         title='Equalization Loss for Long-Tailed Object Recognition',
-        cite='Tan et al., CVPR 2020', url='https://arxiv.org/abs/2003.05176',
+        cite='Tan et al., CVPR 2020',
+        url='https://arxiv.org/abs/2003.05176',
         bibtex="""@inproceedings{tan2020equalization,
   title={Equalization Loss for Long-Tailed Object Recognition},
   author={Tan, Jingru and Wang, Changbao and Li, Buyu and Li, Quanquan and Ouyang, Wanli and Yin, Changqing and Yan, Junjie},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2020}
 }"""),
-    'seesaw': dict(
+    'seesaw':
+    dict(
         title='Seesaw Loss for Long-Tailed Instance Segmentation',
-        cite='Wang et al., CVPR 2021', url='https://arxiv.org/abs/2008.10032',
+        cite='Wang et al., CVPR 2021',
+        url='https://arxiv.org/abs/2008.10032',
         bibtex="""@inproceedings{wang2021seesaw,
   title={Seesaw Loss for Long-Tailed Instance Segmentation},
   author={Wang, Jiaqi and Zhang, Wenwei and Zang, Yuhang and Cao, Yuhang and Pang, Jiangmiao and Gong, Tao and Chen, Kai and Liu, Ziwei and Loy, Chen Change and Lin, Dahua},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2021}
 }"""),
-    'ldam': dict(
+    'ldam':
+    dict(
         title='Learning Imbalanced Datasets with Label-Distribution-Aware '
         'Margin Loss',
-        cite='Cao et al., NeurIPS 2019', url='https://arxiv.org/abs/1906.07413',
+        cite='Cao et al., NeurIPS 2019',
+        url='https://arxiv.org/abs/1906.07413',
         bibtex="""@inproceedings{cao2019ldam,
   title={Learning Imbalanced Datasets with Label-Distribution-Aware Margin Loss},
   author={Cao, Kaidi and Wei, Colin and Gaidon, Adrien and Arechiga, Nikos and Ma, Tengyu},
   booktitle={Advances in Neural Information Processing Systems (NeurIPS)},
   year={2019}
 }"""),
-    'bsce': dict(
+    'bsce':
+    dict(
         title='Balanced Meta-Softmax for Long-Tailed Visual Recognition',
-        cite='Ren et al., NeurIPS 2020', url='https://arxiv.org/abs/2007.10740',
+        cite='Ren et al., NeurIPS 2020',
+        url='https://arxiv.org/abs/2007.10740',
         bibtex="""@inproceedings{ren2020balanced,
   title={Balanced Meta-Softmax for Long-Tailed Visual Recognition},
   author={Ren, Jiawei and Yu, Cunjun and Sheng, Shunan and Ma, Xiao and Zhao, Haiyu and Yi, Shuai and Li, Hongsheng},
   booktitle={Advances in Neural Information Processing Systems (NeurIPS)},
   year={2020}
 }"""),
-    'la': dict(
+    'la':
+    dict(
         title='Long-tail learning via logit adjustment',
-        cite='Menon et al., ICLR 2021', url='https://arxiv.org/abs/2007.07314',
+        cite='Menon et al., ICLR 2021',
+        url='https://arxiv.org/abs/2007.07314',
         bibtex="""@inproceedings{menon2021logit,
   title={Long-tail learning via logit adjustment},
   author={Menon, Aditya Krishna and Jayasumana, Sadeep and Rawat, Ankit Singh and Jain, Himanshu and Veit, Andreas and Kumar, Sanjiv},
   booktitle={International Conference on Learning Representations (ICLR)},
   year={2021}
 }"""),
-    'decoupling': dict(
+    'decoupling':
+    dict(
         title='Decoupling Representation and Classifier for Long-Tailed '
         'Recognition',
-        cite='Kang et al., ICLR 2020', url='https://arxiv.org/abs/1910.09217',
+        cite='Kang et al., ICLR 2020',
+        url='https://arxiv.org/abs/1910.09217',
         bibtex="""@inproceedings{kang2020decoupling,
   title={Decoupling Representation and Classifier for Long-Tailed Recognition},
   author={Kang, Bingyi and Xie, Saining and Rohrbach, Marcus and Yan, Zhicheng and Gordo, Albert and Feng, Jiashi and Kalantidis, Yannis},
   booktitle={International Conference on Learning Representations (ICLR)},
   year={2020}
 }"""),
-    'mislas': dict(
+    'mislas':
+    dict(
         title='Improving Calibration for Long-Tailed Recognition',
-        cite='Zhong et al., CVPR 2021', url='https://arxiv.org/abs/2104.00466',
+        cite='Zhong et al., CVPR 2021',
+        url='https://arxiv.org/abs/2104.00466',
         bibtex="""@inproceedings{zhong2021mislas,
   title={Improving Calibration for Long-Tailed Recognition},
   author={Zhong, Zhisheng and Cui, Jiequan and Liu, Shu and Jia, Jiaya},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2021}
 }"""),
-    'l2rw': dict(
+    'l2rw':
+    dict(
         title='Learning to Reweight Examples for Robust Deep Learning',
-        cite='Ren et al., ICML 2018', url='https://arxiv.org/abs/1803.09050',
+        cite='Ren et al., ICML 2018',
+        url='https://arxiv.org/abs/1803.09050',
         bibtex="""@inproceedings{ren2018l2rw,
   title={Learning to Reweight Examples for Robust Deep Learning},
   author={Ren, Mengye and Zeng, Wenyuan and Yang, Bin and Urtasun, Raquel},
   booktitle={International Conference on Machine Learning (ICML)},
   year={2018}
 }"""),
-    'catghm': dict(
+    'catghm':
+    dict(
         title='Solving the Long-Tailed Problem via Intra- and Inter-Category '
         'Balance',
         cite='Zhang et al., ICASSP 2022',
@@ -223,49 +277,59 @@ PAPERS = {
   booktitle={IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP)},
   year={2022}
 }"""),
-    'glag': dict(
+    'glag':
+    dict(
         title='Long-Tailed Classification with Gradual Balanced Loss and '
         'Adaptive Feature Generation',
-        cite='Zhang and Xiang, 2022', url='https://arxiv.org/abs/2203.00452',
+        cite='Zhang and Xiang, 2022',
+        url='https://arxiv.org/abs/2203.00452',
         bibtex="""@article{zhang2022glag,
   title={Long-Tailed Classification with Gradual Balanced Loss and Adaptive Feature Generation},
   author={Zhang, Zihan and Xiang, Xiang},
   journal={arXiv preprint arXiv:2203.00452},
   year={2022}
 }"""),
-    'jamal': dict(
+    'jamal':
+    dict(
         title='Rethinking Class-Balanced Methods for Long-Tailed Visual '
         'Recognition from a Domain Adaptation Perspective',
-        cite='Jamal et al., CVPR 2020', url='https://arxiv.org/abs/2003.10780',
+        cite='Jamal et al., CVPR 2020',
+        url='https://arxiv.org/abs/2003.10780',
         bibtex="""@inproceedings{jamal2020rethinking,
   title={Rethinking Class-Balanced Methods for Long-Tailed Visual Recognition from a Domain Adaptation Perspective},
   author={Jamal, Muhammad Abdullah and Brown, Matthew and Yang, Ming-Hsuan and Wang, Liqiang and Gong, Boqing},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2020}
 }"""),
-    'gml': dict(
+    'gml':
+    dict(
         title='No One Left Behind: Improving the Worst Categories in '
         'Long-Tailed Learning',
-        cite='Du and Wu, CVPR 2023', url=None,
+        cite='Du and Wu, CVPR 2023',
+        url=None,
         bibtex="""@inproceedings{du2023noone,
   title={No One Left Behind: Improving the Worst Categories in Long-Tailed Learning},
   author={Du, Yingxiao and Wu, Jianxin},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2023}
 }"""),
-    'paco': dict(
+    'paco':
+    dict(
         title='Parametric Contrastive Learning',
-        cite='Cui et al., ICCV 2021', url='https://arxiv.org/abs/2107.12028',
+        cite='Cui et al., ICCV 2021',
+        url='https://arxiv.org/abs/2107.12028',
         bibtex="""@inproceedings{cui2021paco,
   title={Parametric Contrastive Learning},
   author={Cui, Jiequan and Zhong, Zhisheng and Liu, Shu and Yu, Bei and Jia, Jiaya},
   booktitle={IEEE/CVF International Conference on Computer Vision (ICCV)},
   year={2021}
 }"""),
-    'ride': dict(
+    'ride':
+    dict(
         title='Long-tailed Recognition by Routing Diverse Distribution-Aware '
         'Experts',
-        cite='Wang et al., ICLR 2021', url='https://arxiv.org/abs/2010.01809',
+        cite='Wang et al., ICLR 2021',
+        url='https://arxiv.org/abs/2010.01809',
         bibtex="""@inproceedings{wang2021ride,
   title={Long-tailed Recognition by Routing Diverse Distribution-Aware Experts},
   author={Wang, Xudong and Lian, Long and Miao, Zhongqi and Liu, Ziwei and Yu, Stella X.},
@@ -289,23 +353,23 @@ METHODS = {
            'normalised to sum to the number of classes, so a class\'s '
            'weight saturates as it grows instead of falling linearly.',
            '`ClassBalancedLoss(weighting=\'effective_number\')`'),
-    'cb-inverse': ('Inverse-frequency re-weighting', 'cb',
-                   'Class-balanced re-weighting',
-                   'Weights each sample\'s loss by the inverse frequency of '
-                   'its class (the "Class Balanced" row of the category-wise '
-                   'GHM paper), normalised to sum to the number of classes.',
-                   '`ClassBalancedLoss(weighting=\'inverse\')`'),
+    'cb-inverse':
+    ('Inverse-frequency re-weighting', 'cb', 'Class-balanced re-weighting',
+     'Weights each sample\'s loss by the inverse frequency of '
+     'its class (the "Class Balanced" row of the category-wise '
+     'GHM paper), normalised to sum to the number of classes.',
+     '`ClassBalancedLoss(weighting=\'inverse\')`'),
     'cb-focal': ('Class-balanced focal loss', 'cb',
                  'Class-balanced re-weighting, focal loss',
                  'The sigmoid focal loss weighted by the effective-number '
                  'class weights, as in the class-balanced loss paper.',
                  '`ClassBalancedLoss(loss_type=\'focal\')`'),
-    'cb-drw': ('Class-balanced deferred re-weighting', 'ldam',
-               'Deferred re-weighting',
-               'Cross-entropy whose effective-number class weights switch on '
-               'only late in training (deferred re-weighting), the matched '
-               'baseline of the meta-reweighting configs.',
-               '`ReweightedCrossEntropyLoss` + `DeferredReweightingHook`'),
+    'cb-drw':
+    ('Class-balanced deferred re-weighting', 'ldam', 'Deferred re-weighting',
+     'Cross-entropy whose effective-number class weights switch on '
+     'only late in training (deferred re-weighting), the matched '
+     'baseline of the meta-reweighting configs.',
+     '`ReweightedCrossEntropyLoss` + `DeferredReweightingHook`'),
     'focal': ('Softmax focal loss', 'focal', 'Focal loss',
               'Down-weights well-classified samples by (1 - p_y)^gamma, here '
               'in its multi-class softmax form.', '`SoftmaxFocalLoss`'),
@@ -333,11 +397,11 @@ METHODS = {
                'Cross-entropy with class-balanced weights switched on late in '
                'training (deferred re-weighting).',
                '`ReweightedCrossEntropyLoss` + `DeferredReweightingHook`'),
-    'balanced-softmax': ('Balanced softmax', 'bsce', 'Balanced softmax',
-                         'Trains with the log training prior added to the '
-                         'logits, which makes the softmax an unbiased '
-                         'estimate for a balanced test set.',
-                         '`BalancedSoftmaxLoss`'),
+    'balanced-softmax':
+    ('Balanced softmax', 'bsce', 'Balanced softmax',
+     'Trains with the log training prior added to the '
+     'logits, which makes the softmax an unbiased '
+     'estimate for a balanced test set.', '`BalancedSoftmaxLoss`'),
     'logit-adjustment': ('Logit adjustment', 'la', 'Logit adjustment',
                          'Adds tau times the log prior to the logits in the '
                          'loss (tau = 1 is balanced softmax), or subtracts '
@@ -360,14 +424,14 @@ METHODS = {
             'geometric-mean loss over the classes of the batch, optionally '
             'ensembled with the old classifier.',
             '`GeometricMeanLoss`, `EnsembleClsHead`'),
-    'category-ghm': ('Category-wise GHM', 'catghm',
-                     'Intra- and inter-category balance',
-                     'Separates two imbalances: between categories, margins '
-                     'from the ratio of their training counts enter the '
-                     'softmax; within a category, each sample is weighted by '
-                     'the inverse density of its gradient norm in that '
-                     'category\'s own histogram, on uniform or adaptive bins.',
-                     '`CategoryGHMLoss`'),
+    'category-ghm':
+    ('Category-wise GHM', 'catghm', 'Intra- and inter-category balance',
+     'Separates two imbalances: between categories, margins '
+     'from the ratio of their training counts enter the '
+     'softmax; within a category, each sample is weighted by '
+     'the inverse density of its gradient norm in that '
+     'category\'s own histogram, on uniform or adaptive bins.',
+     '`CategoryGHMLoss`'),
     'glag': ('GLAG', 'glag', 'Gradual balanced loss, feature generation',
              'Stage one trains the features with a logit-adjusted loss whose '
              'strength rises gradually from plain cross-entropy to balanced '
@@ -390,17 +454,17 @@ METHODS = {
              'it: per-sample weights from the look-ahead gradient on the '
              'development split alone, without class weights.',
              '`MetaReweightClassifier(variant=\'l2rw\')`'),
-    'paco': ('PaCo', 'paco',
-             'Supervised contrastive learning with class centres',
-             'A supervised MoCo: each query view is contrasted with the key '
-             'views of a momentum encoder, a queue of past keys with their '
-             'labels and a set of learnable class centres (the linear '
-             'classifier), whose logits are logit-adjusted by the class '
-             'prior; weights alpha (sample positives), beta (the centre) and '
-             'gamma (sample terms of the denominator) rebalance how much the '
-             'head classes\' many positives pull. It predicts with the '
-             'classifier alone.',
-             '`PaCo`, `PaCoLoss`, `MultiViewClsDataPreprocessor`'),
+    'paco':
+    ('PaCo', 'paco', 'Supervised contrastive learning with class centres',
+     'A supervised MoCo: each query view is contrasted with the key '
+     'views of a momentum encoder, a queue of past keys with their '
+     'labels and a set of learnable class centres (the linear '
+     'classifier), whose logits are logit-adjusted by the class '
+     'prior; weights alpha (sample positives), beta (the centre) and '
+     'gamma (sample terms of the denominator) rebalance how much the '
+     'head classes\' many positives pull. It predicts with the '
+     'classifier alone.',
+     '`PaCo`, `PaCoLoss`, `MultiViewClsDataPreprocessor`'),
     'ride': ('RIDE', 'ride', 'Multiple experts, diversity loss, routing',
              'Several experts share the early layers of one network and '
              'each has its own later stages and cosine classifier; each is '

@@ -25,8 +25,8 @@ def repo_root():
 @pytest.fixture(autouse=True)
 def _cpu_threads(monkeypatch):
     # Keep subprocesses from oversubscribing CI's two cores.
-    monkeypatch.setenv('OMP_NUM_THREADS', os.environ.get('OMP_NUM_THREADS',
-                                                          '2'))
+    monkeypatch.setenv('OMP_NUM_THREADS',
+                       os.environ.get('OMP_NUM_THREADS', '2'))
 
 
 @pytest.fixture(params=['cpu', 'cuda'])

@@ -59,8 +59,11 @@ def _pickle(path: str, obj: dict) -> str:
         return hashlib.md5(f.read()).hexdigest()
 
 
-def write_cifar(root: str, num_classes=10, train_per_class=20,
-                test_per_class=5, seed=0) -> dict:
+def write_cifar(root: str,
+                num_classes=10,
+                train_per_class=20,
+                test_per_class=5,
+                seed=0) -> dict:
     """Write CIFAR-10 (5 data batches) or CIFAR-100 python pickles.
 
     The official files are Python 2 pickles that mmpretrain reads with
@@ -71,8 +74,8 @@ def write_cifar(root: str, num_classes=10, train_per_class=20,
         mmpretrain's integrity check in tests.
     """
     cifar100 = num_classes == 100
-    folder = osp.join(root, 'cifar-100-python' if cifar100 else
-                      'cifar-10-batches-py')
+    folder = osp.join(
+        root, 'cifar-100-python' if cifar100 else 'cifar-10-batches-py')
     os.makedirs(folder, exist_ok=True)
     label_key = 'fine_labels' if cifar100 else 'labels'
     rng = np.random.default_rng(seed)
@@ -89,10 +92,10 @@ def write_cifar(root: str, num_classes=10, train_per_class=20,
     test_labels = rng.permutation(
         np.repeat(np.arange(num_classes), test_per_class))
     if cifar100:
-        md5['train'] = _pickle(osp.join(folder, 'train'),
-                               batch(train_labels, seed + 1))
-        md5['test'] = _pickle(osp.join(folder, 'test'),
-                              batch(test_labels, seed + 2))
+        md5['train'] = _pickle(
+            osp.join(folder, 'train'), batch(train_labels, seed + 1))
+        md5['test'] = _pickle(
+            osp.join(folder, 'test'), batch(test_labels, seed + 2))
         md5['meta'] = _pickle(
             osp.join(folder, 'meta'),
             {'fine_label_names': [f'class_{i}' for i in range(100)]})
@@ -131,7 +134,9 @@ def write_image_list(root: str, list_name: str, entries, seed=0) -> str:
     return osp.join(root, list_name)
 
 
-def write_imagenet_lt(root: str, train_counts, val_per_class=2,
+def write_imagenet_lt(root: str,
+                      train_counts,
+                      val_per_class=2,
                       test_per_class=2) -> str:
     """ImageNet-LT as OLTR ships it: ``ImageNet_LT_{train,val,test}.txt``
     over ImageNet's ``train/<wnid>/`` and class-sorted ``val/<wnid>/``; the
@@ -151,8 +156,11 @@ def write_imagenet_lt(root: str, train_counts, val_per_class=2,
     return root
 
 
-def write_places_lt(root: str, train_counts, val_per_class=2,
-                    test_per_class=2, categories=True) -> str:
+def write_places_lt(root: str,
+                    train_counts,
+                    val_per_class=2,
+                    test_per_class=2,
+                    categories=True) -> str:
     """Places-LT: ``Places_LT_{train,val,test}.txt`` over images at
     Places365-Standard-style paths (``data_256/<letter>/<class>/``,
     ``val_256/``) and, optionally, the devkit's
@@ -175,7 +183,9 @@ def write_places_lt(root: str, train_counts, val_per_class=2,
     return root
 
 
-def write_inaturalist(root: str, year: int, train_counts,
+def write_inaturalist(root: str,
+                      year: int,
+                      train_counts,
                       val_per_class=2) -> str:
     """iNaturalist ``train{year}.json`` / ``val{year}.json`` (COCO style:
     images, annotations, categories) and their images; the categories are
@@ -193,27 +203,32 @@ def write_inaturalist(root: str, year: int, train_counts,
         for label, count in enumerate(counts):
             for _ in range(count):
                 image_id += 7
-                folder = (f'train_val_images/Plantae/Species {label}'
-                          if year == 2017 else
-                          f'train_val2018/Plantae/{label}')
+                folder = (f'train_val_images/Plantae/Species {label}' if year
+                          == 2017 else f'train_val2018/Plantae/{label}')
                 file_name = f'{folder}/{image_id}.jpg'
                 write_jpeg(osp.join(root, file_name), label)
                 images.append(
-                    dict(id=image_id, file_name=file_name, width=16,
-                         height=16))
+                    dict(
+                        id=image_id, file_name=file_name, width=16, height=16))
                 annotations.append(
-                    dict(id=len(annotations), image_id=image_id,
-                         category_id=label))
+                    dict(
+                        id=len(annotations),
+                        image_id=image_id,
+                        category_id=label))
         # Annotations in another order than the images.
         annotations.reverse()
         with open(osp.join(root, f'{split}{year}.json'), 'w') as f:
             json.dump(
-                dict(images=images, annotations=annotations,
-                     categories=categories), f)
+                dict(
+                    images=images,
+                    annotations=annotations,
+                    categories=categories), f)
     return root
 
 
-def write_tiny_imagenet(root: str, num_classes=4, train_per_class=10,
+def write_tiny_imagenet(root: str,
+                        num_classes=4,
+                        train_per_class=10,
                         val_per_class=3) -> str:
     """The ``tiny-imagenet-200`` folder of the official zip: ``wnids.txt``
     (not sorted), ``words.txt`` (with more ids than used),

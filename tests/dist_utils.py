@@ -10,7 +10,6 @@ traceback (``torch.multiprocessing.spawn`` joins all ranks).
 ``fn`` must be importable by the child processes: define it at module level
 in the test file.
 """
-import os
 import os.path as osp
 import tempfile
 

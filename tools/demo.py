@@ -30,8 +30,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
-from compare_work_dirs import (COLUMNS, find_result, format_value,  # noqa
-                               load_metrics, markdown_table)
+from compare_work_dirs import (
+    COLUMNS,
+    find_result,
+    format_value,  # noqa
+    load_metrics,
+    markdown_table)
 
 _FM = '_resnet8_1xb128_fashion-mnist-lt-r100.py'
 CE = f'configs/ce/ce{_FM}'
@@ -167,15 +171,15 @@ class Demo:
         metrics = load_metrics(find_result(self.work_dir(config)))
         with open(osp.join(self.work_dir(config), RESULT)) as f:
             train_s = json.load(f)['train_s']
-        name = osp.splitext(osp.basename(config))[0].replace(
-            _FM[:-3], '')
+        name = osp.splitext(osp.basename(config))[0].replace(_FM[:-3], '')
         reused = ' (kept from an earlier run)' if wall < 1 else ''
-        print(f'[{self.finished}/{len(self.configs)}] {name}: '
-              f'{train_s:.0f} s training{reused}, '
-              f'top-1 {format_value(metrics.get("top1"))}, '
-              f'H-mean {format_value(metrics.get("hmean_recall"))}, '
-              f'lowest {format_value(metrics.get("lowest_recall"))}',
-              flush=True)
+        print(
+            f'[{self.finished}/{len(self.configs)}] {name}: '
+            f'{train_s:.0f} s training{reused}, '
+            f'top-1 {format_value(metrics.get("top1"))}, '
+            f'H-mean {format_value(metrics.get("hmean_recall"))}, '
+            f'lowest {format_value(metrics.get("lowest_recall"))}',
+            flush=True)
 
     def main(self):
         futures = {}
@@ -223,9 +227,10 @@ def main(argv=None):
         if config in STAGE_ONE and STAGE_ONE[config] not in configs:
             raise SystemExit(f'{config} is a second stage of '
                              f'{STAGE_ONE[config]}: list that one too.')
-    print(f'mmlt demo: {len(configs)} runs on Fashion-MNIST-LT (IF 100), '
-          f'{args.jobs} at a time; logs in {args.work_dir}/<config>/',
-          flush=True)
+    print(
+        f'mmlt demo: {len(configs)} runs on Fashion-MNIST-LT (IF 100), '
+        f'{args.jobs} at a time; logs in {args.work_dir}/<config>/',
+        flush=True)
     start = time.time()
     demo = Demo(configs, args.work_dir, args.jobs, args.cfg_options)
     demo.main()

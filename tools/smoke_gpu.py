@@ -60,8 +60,7 @@ def discover_configs(root=ROOT, patterns=None):
     ``_base_``), relative to ``root``, sorted; with ``patterns``, those
     whose path contains one of them."""
     paths = glob.glob(
-        osp.join(root, 'configs', '**', '*fashion-mnist*.py'),
-        recursive=True)
+        osp.join(root, 'configs', '**', '*fashion-mnist*.py'), recursive=True)
     rels = sorted(
         osp.relpath(p, root) for p in paths
         if '_base_' not in osp.relpath(p, root).split(os.sep))
@@ -75,37 +74,54 @@ def parse_args(argv=None):
         description='Train every Fashion-MNIST config a few iterations on '
         'CUDA (fp32, AMP fp16/bf16, 2-rank DDP); one JSON line per run.')
     parser.add_argument(
-        '--modes', nargs='+', choices=MODES, default=list(MODES),
+        '--modes',
+        nargs='+',
+        choices=MODES,
+        default=list(MODES),
         help='what to run (default: all)')
     parser.add_argument(
-        '--configs', nargs='+', metavar='SUBSTRING',
+        '--configs',
+        nargs='+',
+        metavar='SUBSTRING',
         help='only configs whose path contains one of these')
     parser.add_argument(
-        '--iters', type=int, default=3,
+        '--iters',
+        type=int,
+        default=3,
         help='iterations per epoch (default: 3)')
     parser.add_argument(
-        '--epochs', type=int, default=2,
+        '--epochs',
+        type=int,
+        default=2,
         help='epochs; stage switches happen at epoch 1 (default: 2)')
     parser.add_argument(
-        '--data-root', default=osp.join(ROOT, 'data', 'fashion_mnist'),
+        '--data-root',
+        default=osp.join(ROOT, 'data', 'fashion_mnist'),
         help='prepared Fashion-MNIST (default: data/fashion_mnist)')
     parser.add_argument('--out', help='also append the JSON lines here')
     parser.add_argument(
-        '--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
         help='overrides applied to every config (mmengine syntax)')
     parser.add_argument(
-        '--device', default='cuda', choices=['cuda', 'cpu'],
+        '--device',
+        default='cuda',
+        choices=['cuda', 'cpu'],
         help='cpu is for testing the script (default: cuda)')
     parser.add_argument(
-        '--budget-min', type=float, default=9.0,
+        '--budget-min',
+        type=float,
+        default=9.0,
         help='stop starting runs after this many minutes (default: 9)')
     parser.add_argument(
-        '--dry-run', action='store_true',
+        '--dry-run',
+        action='store_true',
         help='print the runs as JSON lines without training')
     parser.add_argument(
         '--ddp-worker', action='store_true', help=argparse.SUPPRESS)
-    parser.add_argument(
-        '--deadline', type=float, help=argparse.SUPPRESS)
+    parser.add_argument('--deadline', type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.iters < 1 or args.epochs < 1:
         parser.error('--iters and --epochs must be positive')
@@ -147,7 +163,10 @@ def _smoke_hook(iters):
             if not isinstance(loop.dataloader, _Limited):
                 loop.dataloader = _Limited(loop.dataloader, iters)
 
-        def after_train_iter(self, runner, batch_idx, data_batch=None,
+        def after_train_iter(self,
+                             runner,
+                             batch_idx,
+                             data_batch=None,
                              outputs=None):
             self.losses.append(float(outputs['loss']))
 
@@ -157,15 +176,13 @@ def _smoke_hook(iters):
 def smoke_config(rel, mode, args, work_dir, stage_one, launcher='none'):
     """Build and train one config; the result as a dict."""
     import torch
-    from mmengine.config import Config
+    from mmengine.config import Config, DictAction
     from mmengine.runner import Runner
-
-    from mmengine.config import DictAction
     cfg = Config.fromfile(osp.join(ROOT, rel))
     if args.cfg_options:
         options = argparse.Namespace()
-        DictAction(option_strings=[], dest='opts')(None, options,
-                                                   args.cfg_options)
+        DictAction(
+            option_strings=[], dest='opts')(None, options, args.cfg_options)
         cfg.merge_from_dict(options.opts)
     for loader in ('train_dataloader', 'val_dataloader', 'dev_dataloader'):
         if cfg.get(loader):
@@ -275,19 +292,21 @@ class Reporter:
                 f.write(line + '\n')
 
 
-def run_modes(configs, modes, args, report, deadline, launcher='none',
-              rank=0):
+def run_modes(configs, modes, args, report, deadline, launcher='none', rank=0):
     import mmlt  # noqa: F401
     with tempfile.TemporaryDirectory() as work_dir:
         stage_one = stage_one_checkpoint(work_dir)
         for mode in modes:
             for rel in configs:
                 if time.time() > deadline:
-                    record = dict(config=rel, mode=mode, status='skipped',
-                                  error='time budget (--budget-min) spent')
+                    record = dict(
+                        config=rel,
+                        mode=mode,
+                        status='skipped',
+                        error='time budget (--budget-min) spent')
                 else:
-                    record = smoke_config(rel, mode, args, work_dir,
-                                          stage_one, launcher)
+                    record = smoke_config(rel, mode, args, work_dir, stage_one,
+                                          launcher)
                 if rank == 0:
                     report(record)
 
@@ -300,13 +319,13 @@ def ddp_worker(args):
         backend = 'nccl'
     else:
         backend = 'gloo'
-    torch.cuda.set_device(int(os.environ['LOCAL_RANK']) %
-                          torch.cuda.device_count())
+    torch.cuda.set_device(
+        int(os.environ['LOCAL_RANK']) % torch.cuda.device_count())
     dist.init_process_group(backend)
     try:
-        run_modes(discover_configs(patterns=args.configs), ['ddp2'], args,
-                  Reporter(args.out), args.deadline, 'pytorch',
-                  dist.get_rank())
+        run_modes(
+            discover_configs(patterns=args.configs), ['ddp2'], args,
+            Reporter(args.out), args.deadline, 'pytorch', dist.get_rank())
     finally:
         dist.destroy_process_group()
 
@@ -315,11 +334,14 @@ def launch_ddp(args, report, deadline):
     """``torchrun --nproc_per_node 2`` of this script; a run cut by the
     budget is reported as such."""
     command = [
-        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-        '2', '--master_port', str(29500 + os.getpid() % 1000),
-        osp.abspath(__file__), '--ddp-worker', '--deadline', str(deadline),
-        '--iters', str(args.iters), '--epochs', str(args.epochs),
-        '--data-root', args.data_root, '--device', args.device
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+        '--master_port',
+        str(29500 + os.getpid() % 1000),
+        osp.abspath(__file__), '--ddp-worker', '--deadline',
+        str(deadline), '--iters',
+        str(args.iters), '--epochs',
+        str(args.epochs), '--data-root', args.data_root, '--device',
+        args.device
     ]
     if args.configs:
         command += ['--configs'] + args.configs
@@ -331,11 +353,19 @@ def launch_ddp(args, report, deadline):
     try:
         proc = subprocess.run(command, cwd=ROOT, timeout=remaining)
         if proc.returncode:
-            report(dict(config='*', mode='ddp2', status='failed',
-                        error=f'torchrun exited with {proc.returncode}'))
+            report(
+                dict(
+                    config='*',
+                    mode='ddp2',
+                    status='failed',
+                    error=f'torchrun exited with {proc.returncode}'))
     except subprocess.TimeoutExpired:
-        report(dict(config='*', mode='ddp2', status='failed',
-                    error='torchrun exceeded the time budget (a hung rank?)'))
+        report(
+            dict(
+                config='*',
+                mode='ddp2',
+                status='failed',
+                error='torchrun exceeded the time budget (a hung rank?)'))
 
 
 def main(argv=None):
@@ -346,8 +376,9 @@ def main(argv=None):
     configs = discover_configs(patterns=args.configs)
     report = Reporter(args.out)
     if not configs:
-        print(f'smoke_gpu.py: no config matches {args.configs}.',
-              file=sys.stderr)
+        print(
+            f'smoke_gpu.py: no config matches {args.configs}.',
+            file=sys.stderr)
         return 2
     if args.dry_run:
         for mode in args.modes:
@@ -359,8 +390,10 @@ def main(argv=None):
         print(NO_CUDA, file=sys.stderr)
         return 2
     if args.device == 'cpu' and set(args.modes) - {'fp32'}:
-        print('smoke_gpu.py: --device cpu runs the fp32 mode only (AMP and '
-              'the DDP mode need CUDA); pass --modes fp32.', file=sys.stderr)
+        print(
+            'smoke_gpu.py: --device cpu runs the fp32 mode only (AMP and '
+            'the DDP mode need CUDA); pass --modes fp32.',
+            file=sys.stderr)
         return 2
     deadline = time.time() + 60 * args.budget_min
     single = [m for m in args.modes if m != 'ddp2']

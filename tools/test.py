@@ -15,7 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmlt  # noqa: F401  registers mmlt's modules into mmpretrain
-from mmlt.utils import setup_cpu_distributed
+from mmlt.utils import setup_cpu_distributed, shutdown_distributed
 
 
 def parse_args(argv=None):
@@ -90,11 +90,11 @@ def check_out(args) -> None:
     if osp.exists(args.out):
         raise FileExistsError(f'{args.out} exists; choose another --out.')
     if args.out_item in (None, 'pred') and not args.out.endswith(
-            ('.pkl', '.pickle')):
+        ('.pkl', '.pickle')):
         raise ValueError(f'--out must be a .pkl file for predictions, got '
                          f'{args.out!r} (or pass --out-item metrics).')
     if args.out_item == 'metrics' and not args.out.endswith(
-            ('.json', '.yaml', '.yml', '.pkl', '.pickle')):
+        ('.json', '.yaml', '.yml', '.pkl', '.pickle')):
         raise ValueError(f'--out must be a .json, .yaml or .pkl file for '
                          f'metrics, got {args.out!r}.')
 
@@ -177,6 +177,7 @@ def main(argv=None):
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
     metrics = runner.test()
+    shutdown_distributed()
     if args.out is not None and args.out_item == 'metrics':
         mmengine.dump(metrics, args.out)
 

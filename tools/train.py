@@ -8,7 +8,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmlt  # noqa: F401  registers mmlt's modules into mmpretrain
-from mmlt.utils import setup_cpu_distributed
+from mmlt.utils import setup_cpu_distributed, shutdown_distributed
 
 
 def parse_args():
@@ -128,6 +128,7 @@ def main():
 
     runner = Runner.from_cfg(cfg)
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

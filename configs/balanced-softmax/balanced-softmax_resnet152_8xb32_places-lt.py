@@ -5,8 +5,4 @@
 # one of configs/gml/balanced-softmax-gml*_resnet152_8xb32_places-lt.py.
 _base_ = '../ce/ce_resnet152_8xb32_places-lt.py'
 
-model = dict(
-    head=dict(
-        loss=dict(
-            _delete_=True,
-            type='BalancedSoftmaxLoss')))
+model = dict(head=dict(loss=dict(_delete_=True, type='BalancedSoftmaxLoss')))

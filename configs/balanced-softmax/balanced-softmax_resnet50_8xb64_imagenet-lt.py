@@ -5,8 +5,4 @@
 # configs/gml/balanced-softmax-gml*_resnet50_8xb64_imagenet-lt.py.
 _base_ = '../ce/ce_resnet50_8xb64_imagenet-lt.py'
 
-model = dict(
-    head=dict(
-        loss=dict(
-            _delete_=True,
-            type='BalancedSoftmaxLoss')))
+model = dict(head=dict(loss=dict(_delete_=True, type='BalancedSoftmaxLoss')))

@@ -4,8 +4,4 @@
 # the class counts. GLAG (Zhang & Xiang 2022): "Balanced Softmax", GML (Du & Wu 2023): "BSCE".
 _base_ = '../ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
 
-model = dict(
-    head=dict(
-        loss=dict(
-            _delete_=True,
-            type='BalancedSoftmaxLoss')))
+model = dict(head=dict(loss=dict(_delete_=True, type='BalancedSoftmaxLoss')))

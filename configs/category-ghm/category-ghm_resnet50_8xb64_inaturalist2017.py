@@ -36,9 +36,5 @@ model = dict(
 # of other papers stay comparable; the usual Few is cut at 10, about the
 # geometric middle of its range on iNaturalist 2017 (about 5 to 19 images).
 val_evaluator = dict(
-    type='LongTailMetric',
-    topk=(1, 5),
-    many_thr=100,
-    few_thr=20,
-    rare_thr=10)
+    type='LongTailMetric', topk=(1, 5), many_thr=100, few_thr=20, rare_thr=10)
 test_evaluator = val_evaluator

@@ -17,8 +17,7 @@ _base_ = [
 ]
 
 model = dict(
-    head=dict(
-        loss=dict(_delete_=True, type='ReweightedCrossEntropyLoss')))
+    head=dict(loss=dict(_delete_=True, type='ReweightedCrossEntropyLoss')))
 
 custom_hooks = _base_.custom_hooks + [
     # Uniform weights before drw_epoch, effective-number weights from it on.

@@ -6,10 +6,7 @@
 _base_ = '../ce/ce_resnet32_1xb128_cifar10-lt-r100.py'
 
 model = dict(
-    head=dict(
-        loss=dict(
-            _delete_=True,
-            type='ReweightedCrossEntropyLoss')))
+    head=dict(loss=dict(_delete_=True, type='ReweightedCrossEntropyLoss')))
 
 custom_hooks = _base_.custom_hooks + [
     # Uniform class weights before drw_epoch, effective-number weights

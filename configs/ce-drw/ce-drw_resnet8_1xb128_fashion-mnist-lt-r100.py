@@ -7,10 +7,7 @@
 _base_ = '../ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
 
 model = dict(
-    head=dict(
-        loss=dict(
-            _delete_=True,
-            type='ReweightedCrossEntropyLoss')))
+    head=dict(loss=dict(_delete_=True, type='ReweightedCrossEntropyLoss')))
 
 custom_hooks = _base_.custom_hooks + [
     # Uniform class weights before drw_epoch, effective-number weights

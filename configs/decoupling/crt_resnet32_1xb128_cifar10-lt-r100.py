@@ -16,8 +16,7 @@ _base_ = '../ce/ce_resnet32_1xb128_cifar10-lt-r100.py'
 load_from = None
 
 # Class-balanced sampling (the CE config's DefaultSampler args dropped).
-train_dataloader = dict(
-    sampler=dict(_delete_=True, type='ClassAwareSampler'))
+train_dataloader = dict(sampler=dict(_delete_=True, type='ClassAwareSampler'))
 
 custom_hooks = _base_.custom_hooks + [
     # Freeze backbone and neck (weights and BN statistics) and re-initialise

@@ -13,8 +13,7 @@ _base_ = '../ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
 load_from = None
 
 # Class-balanced sampling (the CE config's DefaultSampler args dropped).
-train_dataloader = dict(
-    sampler=dict(_delete_=True, type='ClassAwareSampler'))
+train_dataloader = dict(sampler=dict(_delete_=True, type='ClassAwareSampler'))
 
 custom_hooks = _base_.custom_hooks + [
     # Freeze backbone and neck (weights and BN statistics) and re-initialise

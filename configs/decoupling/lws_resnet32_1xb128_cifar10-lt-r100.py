@@ -21,8 +21,7 @@ load_from = None
 model = dict(head=dict(type='LWSHead', train_scales_only=True))
 
 # Class-balanced sampling (the CE config's DefaultSampler args dropped).
-train_dataloader = dict(
-    sampler=dict(_delete_=True, type='ClassAwareSampler'))
+train_dataloader = dict(sampler=dict(_delete_=True, type='ClassAwareSampler'))
 
 custom_hooks = _base_.custom_hooks + [
     # Freeze backbone and neck; keep the loaded classifier.

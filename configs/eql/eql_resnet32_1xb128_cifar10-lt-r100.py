@@ -11,7 +11,4 @@ _base_ = '../ce/ce_resnet32_1xb128_cifar10-lt-r100.py'
 model = dict(
     head=dict(
         loss=dict(
-            _delete_=True,
-            type='EqualizationLoss',
-            lambda_=0.015,
-            gamma=0.9)))
+            _delete_=True, type='EqualizationLoss', lambda_=0.015, gamma=0.9)))

@@ -12,7 +12,5 @@ _base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
 model = dict(
     head=dict(
         loss=dict(
-            _delete_=True,
-            type='EqualizationLoss',
-            lambda_=0.00176,
+            _delete_=True, type='EqualizationLoss', lambda_=0.00176,
             gamma=0.9)))

@@ -8,8 +8,4 @@ _base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
 
 model = dict(
     head=dict(
-        loss=dict(
-            _delete_=True,
-            type='GHMCLoss',
-            bins=10,
-            momentum=0.0)))
+        loss=dict(_delete_=True, type='GHMCLoss', bins=10, momentum=0.0)))

@@ -9,10 +9,7 @@ _base_ = '../ce/ce_resnet50_8xb64_imagenet-lt.py'
 
 model = dict(
     head=dict(
-        loss=dict(
-            _delete_=True,
-            type='GradualBalancedLoss',
-            tau_final=1.0)))
+        loss=dict(_delete_=True, type='GradualBalancedLoss', tau_final=1.0)))
 
 custom_hooks = _base_.custom_hooks + [
     dict(

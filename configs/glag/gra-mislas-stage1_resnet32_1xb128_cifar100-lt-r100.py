@@ -8,10 +8,7 @@ _base_ = '../mislas/mislas-stage1_resnet32_1xb128_cifar100-lt-r100.py'
 
 model = dict(
     head=dict(
-        loss=dict(
-            _delete_=True,
-            type='GradualBalancedLoss',
-            tau_final=1.0)))
+        loss=dict(_delete_=True, type='GradualBalancedLoss', tau_final=1.0)))
 
 custom_hooks = _base_.custom_hooks + [
     dict(

@@ -8,5 +8,4 @@
 _base_ = './ce-gml-noreweight_resnet32_1xb128_cifar100-lt-r100.py'
 
 # Class-balanced sampling (the CE config's DefaultSampler args dropped).
-train_dataloader = dict(
-    sampler=dict(_delete_=True, type='ClassAwareSampler'))
+train_dataloader = dict(sampler=dict(_delete_=True, type='ClassAwareSampler'))

@@ -18,8 +18,8 @@ model = dict(
     # The backbone comes from the stage-one checkpoint: no need to fetch the
     # ImageNet weights stage one started from.
     backbone=dict(init_cfg=None),
-    head=dict(loss=dict(_delete_=True, type='GeometricMeanLoss',
-                        reweight=True)))
+    head=dict(
+        loss=dict(_delete_=True, type='GeometricMeanLoss', reweight=True)))
 
 custom_hooks = _base_.custom_hooks + [
     # Freeze backbone and neck (weights and BN statistics) and re-initialise

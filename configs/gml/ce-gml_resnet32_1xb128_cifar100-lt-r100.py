@@ -20,8 +20,8 @@ _base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
 load_from = None
 
 model = dict(
-    head=dict(loss=dict(_delete_=True, type='GeometricMeanLoss',
-                        reweight=True)))
+    head=dict(
+        loss=dict(_delete_=True, type='GeometricMeanLoss', reweight=True)))
 
 custom_hooks = _base_.custom_hooks + [
     # Freeze backbone and neck (weights and BN statistics) and re-initialise

@@ -5,5 +5,5 @@
 _base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
 
 model = dict(
-    head=dict(loss=dict(_delete_=True, type='GeometricMeanLoss',
-                        reweight=True)))
+    head=dict(
+        loss=dict(_delete_=True, type='GeometricMeanLoss', reweight=True)))

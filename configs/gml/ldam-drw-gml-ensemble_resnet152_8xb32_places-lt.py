@@ -9,7 +9,4 @@
 # configs/ldam-drw/ldam-drw_resnet152_8xb32_places-lt.py.
 _base_ = './ce-gml-ensemble_resnet152_8xb32_places-lt.py'
 
-model = dict(
-    head=dict(
-        old_classifier='cosine',
-        old_temperature=1 / 30))
+model = dict(head=dict(old_classifier='cosine', old_temperature=1 / 30))

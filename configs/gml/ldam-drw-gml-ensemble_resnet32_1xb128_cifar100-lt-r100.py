@@ -6,7 +6,4 @@
 # See ce-gml-ensemble_* for tuning both on a validation split.
 _base_ = './ce-gml-ensemble_resnet32_1xb128_cifar100-lt-r100.py'
 
-model = dict(
-    head=dict(
-        old_classifier='cosine',
-        old_temperature=1 / 30))
+model = dict(head=dict(old_classifier='cosine', old_temperature=1 / 30))

@@ -9,7 +9,4 @@
 # configs/ldam-drw/ldam-drw_resnet50_8xb64_imagenet-lt.py.
 _base_ = './ce-gml-ensemble_resnet50_8xb64_imagenet-lt.py'
 
-model = dict(
-    head=dict(
-        old_classifier='cosine',
-        old_temperature=1 / 30))
+model = dict(head=dict(old_classifier='cosine', old_temperature=1 / 30))

@@ -5,8 +5,4 @@
 _base_ = '../ce/ce_resnet32_1xb128_cifar10-lt-r100.py'
 
 model = dict(
-    head=dict(
-        loss=dict(
-            _delete_=True,
-            type='LogitAdjustedLoss',
-            tau=1.0)))
+    head=dict(loss=dict(_delete_=True, type='LogitAdjustedLoss', tau=1.0)))

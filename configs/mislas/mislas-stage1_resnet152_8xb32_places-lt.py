@@ -11,8 +11,7 @@ _base_ = '../ce/ce_resnet152_8xb32_places-lt.py'
 
 model = dict(
     head=dict(
-        loss=dict(
-            type='CrossEntropyLoss', loss_weight=1.0, use_soft=True)),
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0, use_soft=True)),
     # mmpretrain's batch augments, applied by ClsDataPreprocessor in
     # training only.
     train_cfg=dict(augments=dict(type='Mixup', alpha=1.0)))

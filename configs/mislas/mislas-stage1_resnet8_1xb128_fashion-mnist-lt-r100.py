@@ -6,8 +6,7 @@ _base_ = '../ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
 
 model = dict(
     head=dict(
-        loss=dict(
-            type='CrossEntropyLoss', loss_weight=1.0, use_soft=True)),
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0, use_soft=True)),
     # mmpretrain's batch augments, applied by ClsDataPreprocessor in
     # training only.
     train_cfg=dict(augments=dict(type='Mixup', alpha=1.0)))

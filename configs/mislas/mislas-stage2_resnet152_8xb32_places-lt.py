@@ -39,8 +39,7 @@ model = dict(
             shape='concave')))
 
 # Class-balanced sampling (the CE config's DefaultSampler args dropped).
-train_dataloader = dict(
-    sampler=dict(_delete_=True, type='ClassAwareSampler'))
+train_dataloader = dict(sampler=dict(_delete_=True, type='ClassAwareSampler'))
 
 custom_hooks = _base_.custom_hooks + [
     # Freeze backbone and neck before the first epoch, after load_from is

@@ -52,8 +52,7 @@ train_dataloader = dict(
     batch_size=32,
     dataset=dict(
         dataset=dict(
-            type=dataset_type, data_root=data_root,
-            pipeline=train_pipeline)))
+            type=dataset_type, data_root=data_root, pipeline=train_pipeline)))
 val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 

@@ -58,14 +58,11 @@ key_view = [
 ]
 train_pipeline = [
     dict(
-        type='MultiView',
-        num_views=[1, 1],
-        transforms=[query_view, key_view]),
+        type='MultiView', num_views=[1, 1], transforms=[query_view, key_view]),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size=128,
-    dataset=dict(dataset=dict(pipeline=train_pipeline)))
+    batch_size=128, dataset=dict(dataset=dict(pipeline=train_pipeline)))
 
 data_preprocessor = dict(type='MultiViewClsDataPreprocessor')
 
@@ -75,11 +72,7 @@ model = dict(
     queue_size=1024,
     momentum=0.999,
     paco_loss=dict(
-        type='PaCoLoss',
-        alpha=0.01,
-        beta=1.0,
-        gamma=1.0,
-        temperature=0.05),
+        type='PaCoLoss', alpha=0.01, beta=1.0, gamma=1.0, temperature=0.05),
     head=dict(num_classes=100))
 
 optim_wrapper = dict(

@@ -57,14 +57,11 @@ key_view = [
 ]
 train_pipeline = [
     dict(
-        type='MultiView',
-        num_views=[1, 1],
-        transforms=[query_view, key_view]),
+        type='MultiView', num_views=[1, 1], transforms=[query_view, key_view]),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size=32,
-    dataset=dict(dataset=dict(pipeline=train_pipeline)))
+    batch_size=32, dataset=dict(dataset=dict(pipeline=train_pipeline)))
 
 data_preprocessor = dict(type='MultiViewClsDataPreprocessor')
 
@@ -74,11 +71,7 @@ model = dict(
     queue_size=8192,
     momentum=0.999,
     paco_loss=dict(
-        type='PaCoLoss',
-        alpha=0.05,
-        beta=1.0,
-        gamma=1.0,
-        temperature=0.2),
+        type='PaCoLoss', alpha=0.05, beta=1.0, gamma=1.0, temperature=0.2),
     head=dict(num_classes=1000))
 
 optim_wrapper = dict(

@@ -12,15 +12,13 @@ dataset_type = 'INaturalist'
 data_root = 'data/inaturalist2018'
 
 data_preprocessor = dict(
-    num_classes=8142,
-    mean=[118.83, 120.105, 96.9],
-    std=[49.725, 49.47, 48.96])
+    num_classes=8142, mean=[118.83, 120.105, 96.9], std=[49.725, 49.47, 48.96])
 
 train_dataloader = dict(
     batch_size=16,
     dataset=dict(
-        dataset=dict(type=dataset_type, data_root=data_root, year=2018,
-                     split='train')))
+        dataset=dict(
+            type=dataset_type, data_root=data_root, year=2018, split='train')))
 val_dataloader = dict(
     dataset=dict(
         type=dataset_type, data_root=data_root, year=2018, split='val'))

@@ -29,8 +29,7 @@ GRAY_RANDAUG_POLICIES = [
     dict(type='Sharpness', magnitude_range=(0, 0.9)),
     dict(type='Shear', magnitude_range=(0, 0.3), direction='horizontal'),
     dict(type='Shear', magnitude_range=(0, 0.3), direction='vertical'),
-    dict(type='Translate', magnitude_range=(0, 0.45),
-         direction='horizontal'),
+    dict(type='Translate', magnitude_range=(0, 0.45), direction='horizontal'),
     dict(type='Translate', magnitude_range=(0, 0.45), direction='vertical'),
 ]
 query_view = [
@@ -62,9 +61,7 @@ key_view = [
 ]
 train_pipeline = [
     dict(
-        type='MultiView',
-        num_views=[1, 1],
-        transforms=[query_view, key_view]),
+        type='MultiView', num_views=[1, 1], transforms=[query_view, key_view]),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
@@ -77,8 +74,4 @@ model = dict(
     queue_size=1024,
     momentum=0.95,
     paco_loss=dict(
-        type='PaCoLoss',
-        alpha=0.01,
-        beta=1.0,
-        gamma=1.0,
-        temperature=0.05))
+        type='PaCoLoss', alpha=0.01, beta=1.0, gamma=1.0, temperature=0.05))

@@ -16,7 +16,6 @@
 # Stage two: ride-router_resnet152-3exp_8xb32_places-lt.py.
 _base_ = '../ce/ce_resnet152_8xb32_places-lt.py'
 
-
 model = dict(
     backbone=dict(
         _delete_=True,

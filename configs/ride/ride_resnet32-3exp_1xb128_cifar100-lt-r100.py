@@ -20,7 +20,6 @@
 # ride-router_resnet32-3exp_1xb512_cifar100-lt-r100.py.
 _base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
 
-
 model = dict(
     backbone=dict(
         _delete_=True,

@@ -18,7 +18,6 @@
 # configs/gml/ride-gml_resnet50-3exp_8xb32_imagenet-lt.py.
 _base_ = '../ce/ce_resnet50_8xb64_imagenet-lt.py'
 
-
 model = dict(
     backbone=dict(
         _delete_=True,

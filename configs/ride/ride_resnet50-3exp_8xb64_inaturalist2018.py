@@ -11,7 +11,6 @@
 # Stage two: ride-router_resnet50-3exp_8xb64_inaturalist2018.py.
 _base_ = ['../ce/ce_resnet50_8xb64_inaturalist2018.py']
 
-
 model = dict(
     backbone=dict(
         _delete_=True,

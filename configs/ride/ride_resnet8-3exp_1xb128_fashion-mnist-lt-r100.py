@@ -14,7 +14,6 @@
 # Stage two: ride-router_resnet8-3exp_1xb512_fashion-mnist-lt-r100.py.
 _base_ = '../ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
 
-
 model = dict(
     backbone=dict(
         _delete_=True,

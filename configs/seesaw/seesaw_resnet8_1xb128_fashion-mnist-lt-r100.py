@@ -6,8 +6,4 @@
 _base_ = '../ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
 
 model = dict(
-    head=dict(
-        loss=dict(
-            _delete_=True,
-            type='SeesawLoss',
-            num_classes=10)))
+    head=dict(loss=dict(_delete_=True, type='SeesawLoss', num_classes=10)))

@@ -52,6 +52,7 @@ class ImageNetLT(LabelListDataset):
             raise ValueError(f'{type(self).__name__}: split must be one of '
                              f'{self.SPLITS}, got {split!r}.')
         self.split = split
-        super().__init__(ann_file=ann_file or self.LIST_NAME.format(split),
-                         data_root=data_root,
-                         **kwargs)
+        super().__init__(
+            ann_file=ann_file or self.LIST_NAME.format(split),
+            data_root=data_root,
+            **kwargs)

@@ -68,9 +68,10 @@ class INaturalist(BaseDataset):
         self.split = split
         self.year = year
         self.check_files = check_files
-        super().__init__(ann_file=ann_file or f'{split}{year}.json',
-                         data_root=data_root,
-                         **kwargs)
+        super().__init__(
+            ann_file=ann_file or f'{split}{year}.json',
+            data_root=data_root,
+            **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """Read the annotation file and check that it is consistent."""

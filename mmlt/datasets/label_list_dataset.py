@@ -48,10 +48,11 @@ class LabelListDataset(BaseDataset):
                  **kwargs):
         self.num_classes = num_classes
         self.check_files = check_files
-        super().__init__(ann_file=ann_file,
-                         data_root=data_root,
-                         data_prefix=data_prefix,
-                         **kwargs)
+        super().__init__(
+            ann_file=ann_file,
+            data_root=data_root,
+            data_prefix=data_prefix,
+            **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """Read and check the list."""

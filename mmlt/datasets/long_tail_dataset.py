@@ -136,12 +136,13 @@ class LongTailDataset:
         if not imbalance_factor >= 1:
             raise ValueError(
                 f'LongTailDataset: imbalance_factor must be >= 1 (n_max / '
-                f'n_min), got {imbalance_factor}; use 1 for a balanced subset.')
+                f'n_min), got {imbalance_factor}; use 1 for a balanced subset.'
+            )
         if split not in ('train', 'dev'):
             raise ValueError(f"LongTailDataset: split must be 'train' or "
                              f"'dev', got {split!r}.")
-        if not (isinstance(dev_per_class, (int, np.integer))
-                and dev_per_class >= 0):
+        if not (isinstance(dev_per_class,
+                           (int, np.integer)) and dev_per_class >= 0):
             raise ValueError(
                 f'LongTailDataset: dev_per_class must be a non-negative int '
                 f'(images per class of the development split), got '
@@ -411,8 +412,9 @@ class LongTailDataset:
                 f'dev_seed.')
 
     def _class_names(self, num_classes: int) -> List[str]:
-        return list(self._metainfo.get('classes')
-                    or [str(i) for i in range(num_classes)])
+        return list(
+            self._metainfo.get('classes')
+            or [str(i) for i in range(num_classes)])
 
     def _base_labels(self) -> np.ndarray:
         if hasattr(self.dataset, 'get_gt_labels'):

@@ -25,7 +25,8 @@ def exp_profile(num_classes: int, max_count: int,
     if num_classes == 1:
         return [int(max_count)]
     return [
-        int(math.floor(max_count * imbalance_factor**(-i / (num_classes - 1))))
+        int(
+            math.floor(max_count * imbalance_factor**(-i / (num_classes - 1))))
         for i in range(num_classes)
     ]
 
@@ -116,6 +117,5 @@ def _check_profile_args(num_classes, max_count, imbalance_factor):
     if max_count < 1:
         raise ValueError(f'max_count must be >= 1, got {max_count}.')
     if not imbalance_factor >= 1:
-        raise ValueError(
-            f'imbalance_factor must be >= 1 (n_max / n_min), got '
-            f'{imbalance_factor}; use 1 for a balanced subset.')
+        raise ValueError(f'imbalance_factor must be >= 1 (n_max / n_min), got '
+                         f'{imbalance_factor}; use 1 for a balanced subset.')

@@ -52,13 +52,14 @@ class PlacesLT(ImageNetLT):
                  **kwargs):
         if classes is None and not (metainfo or {}).get('classes'):
             classes = self._devkit_classes(data_root)
-        super().__init__(data_root=data_root,
-                         split=split,
-                         ann_file=ann_file,
-                         metainfo=metainfo,
-                         classes=classes,
-                         num_classes=num_classes,
-                         **kwargs)
+        super().__init__(
+            data_root=data_root,
+            split=split,
+            ann_file=ann_file,
+            metainfo=metainfo,
+            classes=classes,
+            num_classes=num_classes,
+            **kwargs)
 
     @staticmethod
     def _devkit_classes(data_root: str) -> Optional[Tuple[str, ...]]:

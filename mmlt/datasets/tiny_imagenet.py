@@ -57,10 +57,8 @@ class TinyImageNet(BaseDataset):
                              f'have no labels.')
         self.split = split
         self.check_files = check_files
-        super().__init__(ann_file='',
-                         data_root=data_root,
-                         data_prefix=split,
-                         **kwargs)
+        super().__init__(
+            ann_file='', data_root=data_root, data_prefix=split, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """List the images of the split and their classes."""

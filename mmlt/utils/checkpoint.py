@@ -26,9 +26,8 @@ def _numpy_globals() -> list:
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
         found += [
-            getattr(dtypes, name) for name in dir(dtypes)
-            if name.endswith('DType')
-            and isinstance(getattr(dtypes, name), type)
+            getattr(dtypes, name) for name in dir(dtypes) if
+            name.endswith('DType') and isinstance(getattr(dtypes, name), type)
         ]
     return found
 

@@ -211,7 +211,6 @@ class ClassCountsMixin:
             self.class_counts_changed()
 
 
-
 class ClassCountsStateMixin(ClassCountsMixin):
     """A module that predicts with the class counts and saves them.
 
@@ -243,9 +242,8 @@ class ClassCountsStateMixin(ClassCountsMixin):
         if counts.numel():
             self._store_class_counts(self._check_counts(counts))
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
-                              strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                              missing_keys, unexpected_keys, error_msgs):
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)

@@ -79,3 +79,17 @@ def setup_cpu_distributed(cfg, launcher: str, timeout_s: int = 1800) -> bool:
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     return True
+
+
+def shutdown_distributed() -> None:
+    """Wait for every rank, then tear the process group down.
+
+    Called at the end of ``tools/train.py`` and ``tools/test.py``. Without
+    it, a rank that finishes first (rank 0 may still be writing checkpoints,
+    tables or charts) exits with its gloo/NCCL context alive while a peer
+    still talks to it, which can abort the process ("terminate called
+    without an active exception") and fail a job that trained correctly.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

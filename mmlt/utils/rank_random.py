@@ -40,8 +40,9 @@ def rank_seed(base_seed: int, rank: int, step: int) -> int:
     Returns:
         int: A non-negative 63-bit seed.
     """
-    mixed = (int(base_seed) + (int(rank) + 1) * _MIX_RANK
-             + (int(step) + 1) * _MIX_STEP)
+    mixed = (
+        int(base_seed) + (int(rank) + 1) * _MIX_RANK +
+        (int(step) + 1) * _MIX_STEP)
     return mixed & _MASK
 
 

@@ -116,8 +116,8 @@ def plot_per_class_recall(recall: Sequence[Optional[float]],
                           title: Optional[str] = None) -> None:
     """Save :func:`per_class_recall_figure` to ``out_file`` (the format
     follows the extension)."""
-    per_class_recall_figure(recall, train_counts, classes,
-                            title).savefig(out_file, dpi=150)
+    per_class_recall_figure(recall, train_counts, classes, title).savefig(
+        out_file, dpi=150)
 
 
 def figure_to_rgb(figure: Figure, dpi: int = 100) -> np.ndarray:

@@ -6,8 +6,8 @@ import mmcv
 import numpy as np
 import pytest
 import torch
-from mmpretrain import (ImageClassificationInferencer, get_model, init_model,
-                        inference_model, list_models)
+from mmpretrain import (ImageClassificationInferencer, get_model,
+                        inference_model, init_model, list_models)
 from mmpretrain.apis import ModelHub
 
 import mmlt  # noqa: F401
@@ -62,9 +62,8 @@ def la_checkpoint(tmp_path, la_cfg):
     torch.save(
         dict(
             state_dict=model.state_dict(),
-            meta=dict(
-                class_counts=COUNTS, dataset_meta=dict(classes=CLASSES))),
-        path)
+            meta=dict(class_counts=COUNTS,
+                      dataset_meta=dict(classes=CLASSES))), path)
     return path, model
 
 
@@ -78,8 +77,8 @@ def _manual_scores(model, img):
 
 def test_model_from_checkpoint_gets_counts(la_checkpoint, la_cfg):
     path, trained = la_checkpoint
-    for model in (get_model(la_cfg, pretrained=path),
-                  init_model(la_cfg, path)):
+    for model in (get_model(la_cfg, pretrained=path), init_model(la_cfg,
+                                                                 path)):
         assert model.head.class_counts.tolist() == COUNTS
         assert model._dataset_meta['classes'] == CLASSES
         img = np.random.default_rng(0).integers(0, 256, (28, 28), np.uint8)

@@ -21,9 +21,10 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 def register_md5(monkeypatch, cls, md5):
     """mmpretrain checks the md5 of the real files; use the generated ones'."""
     for attr in ('train_list', 'test_list'):
-        monkeypatch.setattr(cls, attr,
-                            [[name, md5[name]] for name, _ in getattr(cls, attr)])
-    monkeypatch.setattr(cls, 'meta', dict(cls.meta, md5=md5[cls.meta['filename']]))
+        monkeypatch.setattr(cls, attr, [[name, md5[name]]
+                                        for name, _ in getattr(cls, attr)])
+    monkeypatch.setattr(cls, 'meta',
+                        dict(cls.meta, md5=md5[cls.meta['filename']]))
 
 
 def cifar_cfg(name, data_root, work_dir):
@@ -57,7 +58,8 @@ def test_cifar10_lt_trains_and_tests(tmp_path, monkeypatch):
     runner.train()
     metrics = runner.test()
     # 20 images at most: no class has Many (> 100) images.
-    assert {'long-tail/top1', 'long-tail/medium', 'long-tail/few'} <= set(metrics)
+    assert {'long-tail/top1', 'long-tail/medium', 'long-tail/few'
+            } <= set(metrics)
     assert 'long-tail/many' not in metrics
 
 

@@ -13,8 +13,9 @@ import mmlt  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p)
+    p for p in glob.glob(
+        osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 FMNIST_ROOT = osp.join(ROOT, 'data', 'fashion_mnist')
 
 
@@ -24,8 +25,8 @@ def input_shape(cfg):
     return (1, 28, 28) if 'MNIST' in inner.type else (3, 32, 32)
 
 
-@pytest.mark.parametrize('path', CONFIGS,
-                         ids=[osp.relpath(p, ROOT) for p in CONFIGS])
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[osp.relpath(p, ROOT) for p in CONFIGS])
 def test_config_builds(path):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmpretrain'
@@ -55,7 +56,8 @@ def test_config_builds(path):
     not osp.isdir(FMNIST_ROOT), reason='run `make data` for Fashion-MNIST')
 def test_real_fashion_mnist_lt():
     cfg = Config.fromfile(
-        osp.join(ROOT, 'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'))
+        osp.join(ROOT,
+                 'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'))
     cfg.train_dataloader.dataset.dataset.data_root = FMNIST_ROOT
     cfg.val_dataloader.dataset.data_root = FMNIST_ROOT
     train = DATASETS.build(cfg.train_dataloader.dataset)

@@ -56,9 +56,8 @@ def test_dev_variant(name):
     assert 'dev_per_class' not in base.train_dataloader.dataset
 
 
-@pytest.mark.parametrize('dataset, name',
-                         CE_CASES,
-                         ids=[n for _, n in CE_CASES])
+@pytest.mark.parametrize(
+    'dataset, name', CE_CASES, ids=[n for _, n in CE_CASES])
 def test_ce_configs(dataset, name):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'ce', name))
     classes = DATASETS_K.get(dataset, (200, ))[0]
@@ -72,8 +71,8 @@ def test_ce_configs(dataset, name):
     steps = [t.type for t in train.dataset.pipeline]
     assert steps[0] == 'LoadImageFromFile' and 'RandomFlip' in steps
     if size == 224:
-        assert train.dataset.pipeline[1] == dict(type='RandomResizedCrop',
-                                                 scale=224)
+        assert train.dataset.pipeline[1] == dict(
+            type='RandomResizedCrop', scale=224)
         assert [t.type for t in cfg.test_dataloader.dataset.pipeline] == [
             'LoadImageFromFile', 'ResizeEdge', 'CenterCrop', 'PackInputs'
         ]

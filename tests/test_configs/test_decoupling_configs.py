@@ -34,8 +34,8 @@ def load(method, ds, imf):
                  f'{method}_resnet32_1xb128_{ds}-lt-r{imf}.py'))
 
 
-@pytest.mark.parametrize('method, ds, imf', CASES,
-                         ids=[f'{m}-{d}-r{i}' for m, d, i in CASES])
+@pytest.mark.parametrize(
+    'method, ds, imf', CASES, ids=[f'{m}-{d}-r{i}' for m, d, i in CASES])
 def test_matches_stage_one(method, ds, imf):
     cfg, ce = load(method, ds, imf), load('ce', ds, imf)
     # The same long-tailed training set, model and evaluation.
@@ -93,5 +93,5 @@ def test_crt_runs_on_generated_cifar10_lt(tmp_path, monkeypatch):
     assert all(torch.equal(saved[k], trained[k].cpu()) for k in backbone)
     assert not torch.equal(saved['head.fc.weight'],
                            trained['head.fc.weight'].cpu())
-    assert type(runner.train_dataloader.sampler).__name__ == (
-        'ClassAwareSampler')
+    assert type(
+        runner.train_dataloader.sampler).__name__ == ('ClassAwareSampler')

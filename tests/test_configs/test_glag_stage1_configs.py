@@ -26,41 +26,39 @@ def schedule_hooks(cfg):
 STAGE_ONE = [
     (f'glag-stage1_{FMNIST}', ('ce', f'ce_{FMNIST}'), 'convex', 2.0),
     (f'glag-stage1-linear_{FMNIST}', ('ce', f'ce_{FMNIST}'), 'linear', 2.0),
-    (f'glag-stage1-concave_{FMNIST}', ('ce', f'ce_{FMNIST}'), 'concave',
-     2.0),
+    (f'glag-stage1-concave_{FMNIST}', ('ce', f'ce_{FMNIST}'), 'concave', 2.0),
     (f'glag-stage1-convex3_{FMNIST}', ('ce', f'ce_{FMNIST}'), 'convex', 3.0),
-    (f'gra-mislas-stage1_{FMNIST}', ('mislas', f'mislas-stage1_{FMNIST}'),
-     'convex', 2.0),
-    ('glag-stage1_' + C100.format(100), ('ce', 'ce_' + C100.format(100)),
-     'convex', 2.0),
+    (f'gra-mislas-stage1_{FMNIST}',
+     ('mislas', f'mislas-stage1_{FMNIST}'), 'convex', 2.0),
+    ('glag-stage1_' + C100.format(100),
+     ('ce', 'ce_' + C100.format(100)), 'convex', 2.0),
     ('glag-stage1-linear_' + C100.format(100),
      ('ce', 'ce_' + C100.format(100)), 'linear', 2.0),
     ('glag-stage1-concave_' + C100.format(100),
      ('ce', 'ce_' + C100.format(100)), 'concave', 2.0),
     ('glag-stage1-convex3_' + C100.format(100),
      ('ce', 'ce_' + C100.format(100)), 'convex', 3.0),
-    ('gra-stage1_' + C100.format(100), ('ce', 'ce_' + C100.format(100)),
-     'convex', 2.0),
+    ('gra-stage1_' + C100.format(100),
+     ('ce', 'ce_' + C100.format(100)), 'convex', 2.0),
     ('gra-mislas-stage1_' + C100.format(100),
      ('mislas', 'mislas-stage1_' + C100.format(100)), 'convex', 2.0),
-] + [('glag-stage1_' + C100.format(imf), ('ce', 'ce_' + C100.format(imf)),
-      'convex', 2.0) for imf in (200, 50, 10)] + [
-    (f'glag-stage1_{net}', ('ce', f'ce_{net}'), 'convex', 2.0)
-    for net in ('resnet10_8xb64_imagenet-lt', 'resnet50_8xb64_imagenet-lt',
-                'resnet50_8xb64_inaturalist2018')
-]
+] + [
+    ('glag-stage1_' + C100.format(imf),
+     ('ce', 'ce_' + C100.format(imf)), 'convex', 2.0) for imf in (200, 50, 10)
+] + [(f'glag-stage1_{net}', ('ce', f'ce_{net}'), 'convex', 2.0)
+     for net in ('resnet10_8xb64_imagenet-lt', 'resnet50_8xb64_imagenet-lt',
+                 'resnet50_8xb64_inaturalist2018')]
 
 
-@pytest.mark.parametrize('name, base, form, power', STAGE_ONE,
-                         ids=[c[0] for c in STAGE_ONE])
+@pytest.mark.parametrize(
+    'name, base, form, power', STAGE_ONE, ids=[c[0] for c in STAGE_ONE])
 def test_stage_one_replaces_only_the_loss(name, base, form, power):
     cfg, ref = load('glag', name), load(*base)
     assert cfg.model.head.loss == dict(
         type='GradualBalancedLoss', tau_final=1.0)
     (hook, ) = schedule_hooks(cfg)
     assert (hook.targets, hook.attr, hook.form, hook.power,
-            hook.by_epoch) == ('GradualBalancedLoss', 'tau', form, power,
-                               True)
+            hook.by_epoch) == ('GradualBalancedLoss', 'tau', form, power, True)
     # Everything else of the replaced config stays: data, model, hooks.
     assert cfg.train_dataloader == ref.train_dataloader
     assert cfg.model.backbone == ref.model.backbone
@@ -109,12 +107,14 @@ STAGE_TWO = [
 ]
 
 
-@pytest.mark.parametrize('name, base', STAGE_TWO,
-                         ids=[c[0] for c in STAGE_TWO])
+@pytest.mark.parametrize(
+    'name, base', STAGE_TWO, ids=[c[0] for c in STAGE_TWO])
 def test_stage_two_is_the_methods_stage_two(name, base):
     cfg, ref = load('glag', name), load(*base)
     assert cfg.load_from is None  # the GraLoss stage one, passed by the user
     assert cfg.to_dict() == ref.to_dict()
     assert not schedule_hooks(cfg)
-    assert [h.switch_epoch for h in cfg.custom_hooks
-            if h.type == 'DecoupledStageHook'] == [0]
+    assert [
+        h.switch_epoch for h in cfg.custom_hooks
+        if h.type == 'DecoupledStageHook'
+    ] == [0]

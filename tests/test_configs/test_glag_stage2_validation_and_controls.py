@@ -8,8 +8,7 @@ import pytest
 from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-STAGE2 = sorted(
-    glob.glob(osp.join(ROOT, 'configs/glag/glag-stage2*.py')))
+STAGE2 = sorted(glob.glob(osp.join(ROOT, 'configs/glag/glag-stage2*.py')))
 
 
 def _hooks(cfg):
@@ -19,8 +18,9 @@ def _hooks(cfg):
 def _data(loader):
     """The dataset config under any LongTailDataset wrapper."""
     dataset = loader['dataset']
-    return dataset.get('dataset', dataset) if dataset.get(
-        'type') == 'LongTailDataset' else dataset
+    return dataset.get(
+        'dataset',
+        dataset) if dataset.get('type') == 'LongTailDataset' else dataset
 
 
 @pytest.mark.parametrize('path', STAGE2, ids=osp.basename)
@@ -42,7 +42,8 @@ def test_adaptive_confidence_never_reads_the_test_set(path):
             assert val_data.get(key) == train_data.get(key), (path, key)
         # With the test pipeline (no training augmentation).
         assert val_data.pipeline == cfg.test_dataloader.dataset.get(
-            'pipeline', test.dataset.get('dataset', {}).get('pipeline'))
+            'pipeline',
+            test.dataset.get('dataset', {}).get('pipeline'))
     else:
         # ImageNet-LT: its own validation list, not the test list.
         assert val_data.split == 'val' and _data(test).split == 'test'

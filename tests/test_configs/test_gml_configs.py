@@ -9,17 +9,17 @@ import uuid
 
 import pytest
 import torch
+from data_utils import write_cifar
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpretrain.datasets import CIFAR100
 from mmpretrain.registry import MODELS
-
-import mmlt  # noqa: F401
-from data_utils import write_cifar
 from test_cifar_lt import register_md5
 from test_engine.test_hooks.test_decoupled_stage_hook import (
     assert_equal_states, backbone_of, stage_config, train, unwrap)
 from test_tools.utils import ROOT
+
+import mmlt  # noqa: F401
 
 GML = osp.join(ROOT, 'configs', 'gml')
 CIFAR = 'resnet32_1xb128_cifar100-lt-r100'
@@ -81,9 +81,8 @@ def test_cifar_config_matches_stage_one(name):
     reweight = 'noreweight' not in name
     assert gml_loss(cfg).reweight is reweight
     resample = name.endswith('-resample')
-    assert cfg.train_dataloader.sampler.type == ('ClassAwareSampler'
-                                                 if resample else
-                                                 'DefaultSampler')
+    assert cfg.train_dataloader.sampler.type == (
+        'ClassAwareSampler' if resample else 'DefaultSampler')
     head = cfg.model.head
     ensemble = name.endswith('-ensemble')
     assert head.type == ('EnsembleClsHead' if ensemble else 'LinearClsHead')
@@ -93,8 +92,9 @@ def test_cifar_config_matches_stage_one(name):
         assert head.new_temperature == 1.0
         assert head.old_temperature == pytest.approx(1 / 30 if cosine else 1)
     if name.startswith('mislas'):
-        las = [x for x in head.loss.losses
-               if x.type == 'LabelAwareSmoothingLoss']
+        las = [
+            x for x in head.loss.losses if x.type == 'LabelAwareSmoothingLoss'
+        ]
         assert las and las[0].smooth_head == one.model.head.loss.smooth_head
 
     hooks = [h for h in cfg.custom_hooks if h.type == 'DecoupledStageHook']
@@ -106,8 +106,7 @@ def test_cifar_config_matches_stage_one(name):
     assert cfg.load_from is None
     assert cfg.train_cfg.max_epochs == 10
     (sched, ) = cfg.param_scheduler
-    assert (sched.type, sched.begin, sched.end) == ('CosineAnnealingLR', 0,
-                                                    10)
+    assert (sched.type, sched.begin, sched.end) == ('CosineAnnealingLR', 0, 10)
 
 
 # The ImageNet-LT and Places-LT CE + GML configs and their stage one.
@@ -125,6 +124,7 @@ def test_large_dataset_configs(name, model):
     assert cfg.train_dataloader.dataset == ce.train_dataloader.dataset
     assert cfg.val_dataloader == ce.val_dataloader
     assert cfg.test_dataloader == ce.test_dataloader
+
     def arch(backbone):
         return {k: v for k, v in backbone.items() if k != 'init_cfg'}
 
@@ -133,8 +133,8 @@ def test_large_dataset_configs(name, model):
     assert cfg.model.backbone.get('init_cfg') is None
     assert cfg.model.head.num_classes == ce.model.head.num_classes
     assert gml_loss(cfg).reweight is True
-    assert cfg.model.head.type == ('EnsembleClsHead' if name.endswith(
-        '-ensemble') else 'LinearClsHead')
+    assert cfg.model.head.type == (
+        'EnsembleClsHead' if name.endswith('-ensemble') else 'LinearClsHead')
     hooks = [h for h in cfg.custom_hooks if h.type == 'DecoupledStageHook']
     assert [(h.switch_epoch, h.reinit_head) for h in hooks] == [(0, True)]
     assert cfg.train_cfg.max_epochs == 10 and cfg.load_from is None
@@ -170,7 +170,9 @@ def ensemble_run(tmp_path_factory, fmnist_root, ce_checkpoint):
     ckpt, _ = ce_checkpoint
     tmp = tmp_path_factory.mktemp('gml')
     cfg = stage_config(
-        tmp, fmnist_root, base=osp.join(GML, f'ce-gml-ensemble_{FMNIST}.py'),
+        tmp,
+        fmnist_root,
+        base=osp.join(GML, f'ce-gml-ensemble_{FMNIST}.py'),
         epochs=2)
     runner, rec = train(cfg, tmp / 'work', load_from=ckpt)
     return cfg, tmp / 'work', runner, rec
@@ -188,11 +190,9 @@ def test_ensemble_stage_freezes_backbone_and_keeps_old_classifier(
     assert start['sampler'] == 'DefaultSampler'
     # Re-initialised: Normal(std=0.01) weights, zero bias.
     assert start['head']['fc.bias'].eq(0).all()
-    assert not torch.equal(start['head']['fc.weight'],
-                           saved['head.fc.weight'])
+    assert not torch.equal(start['head']['fc.weight'], saved['head.fc.weight'])
     # The CE classifier is the old one, from the start to the end.
-    assert torch.equal(start['head']['old_fc.weight'],
-                       saved['head.fc.weight'])
+    assert torch.equal(start['head']['old_fc.weight'], saved['head.fc.weight'])
     assert torch.equal(start['head']['old_fc.bias'], saved['head.fc.bias'])
     assert bool(start['head']['old_fc.loaded'])
     final = rec.end[1]
@@ -202,8 +202,7 @@ def test_ensemble_stage_freezes_backbone_and_keeps_old_classifier(
     # after both epochs; the new classifier moved.
     for epoch in (0, 1):
         assert_equal_states(backbone_of(saved), backbone_of(rec.end[epoch]))
-    assert not torch.equal(start['head']['fc.weight'],
-                           final['head.fc.weight'])
+    assert not torch.equal(start['head']['fc.weight'], final['head.fc.weight'])
 
 
 def test_stage_two_checkpoint_tests_with_the_ensemble(ce_checkpoint,
@@ -232,15 +231,17 @@ def test_resume_keeps_the_old_classifier(ce_checkpoint, ensemble_run,
     cfg, work, _, _ = ensemble_run
     ckpt = str(work / 'epoch_1.pth')
     runner, rec = train(
-        cfg, tmp_path / 'resumed', resume=True, load_from=ckpt,
+        cfg,
+        tmp_path / 'resumed',
+        resume=True,
+        load_from=ckpt,
         **{'train_cfg.max_epochs': 2})
     start = rec.start[1]
     saved1 = torch.load(ckpt, map_location='cpu')['state_dict']
     # Resumed after the switch: the checkpoint's new classifier, no
     # re-initialisation; the old one is still the CE classifier.
     assert torch.equal(start['head']['fc.weight'], saved1['head.fc.weight'])
-    assert torch.equal(start['head']['old_fc.weight'],
-                       saved['head.fc.weight'])
+    assert torch.equal(start['head']['old_fc.weight'], saved['head.fc.weight'])
     assert not start['backbone_training']
     assert_equal_states(backbone_of(saved), backbone_of(rec.end[1]))
 
@@ -301,9 +302,8 @@ def test_mislas_gml_ensemble_runs_on_generated_cifar100_lt(
     assert not torch.equal(saved['head.fc.weight'],
                            trained['head.fc.weight'].cpu())
     losses = unwrap(runner.model).head.loss_module.losses
-    assert [type(x).__name__ for x in losses] == [
-        'GeometricMeanLoss', 'LabelAwareSmoothingLoss'
-    ]
+    assert [type(x).__name__ for x in losses
+            ] == ['GeometricMeanLoss', 'LabelAwareSmoothingLoss']
     assert all(x.has_class_counts for x in losses)
     # Validation predicted with the ensemble.
     assert runner.message_hub.get_scalar(

@@ -43,7 +43,10 @@ class StepRecorder(Hook):
                 for k, v in runner.model.named_parameters()
             }
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         self.losses.append(outputs['loss'].item())
 
@@ -59,8 +62,9 @@ def tiny(cfg, data_root, work_dir):
     cfg.train_dataloader.update(
         batch_size=128, num_workers=0, persistent_workers=False)
     cfg.train_cfg = dict(by_epoch=True, max_epochs=1)
-    if any(h.get('type') == 'AdaptiveConfidenceHook'
-           for h in cfg.get('custom_hooks', [])):
+    if any(
+            h.get('type') == 'AdaptiveConfidenceHook'
+            for h in cfg.get('custom_hooks', [])):
         # GLAG's adaptive confidence needs validation after every epoch: on
         # the development split of the (generated) training pool.
         cfg.val_dataloader.dataset.dataset.data_root = data_root
@@ -81,7 +85,8 @@ def stage_one_checkpoint(tmp_path_factory):
     """An untrained ResNet-8 CE model's weights, for second-stage
     configs."""
     cfg = Config.fromfile(
-        osp.join(ROOT, 'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'))
+        osp.join(ROOT,
+                 'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'))
     model = MODELS.build(cfg.model)
     model.init_weights()
     path = str(tmp_path_factory.mktemp('stage1') / 'epoch_6.pth')
@@ -93,13 +98,12 @@ def test_every_method_has_a_config():
     methods = {osp.basename(osp.dirname(p)) for p in CONFIGS}
     assert {
         'cb', 'cb-inverse', 'cb-focal', 'focal', 'ghm', 'eql', 'seesaw',
-        'ldam-drw', 'ce-drw', 'balanced-softmax', 'logit-adjustment',
-        'mislas'
+        'ldam-drw', 'ce-drw', 'balanced-softmax', 'logit-adjustment', 'mislas'
     } <= methods
 
 
-@pytest.mark.parametrize('path', CONFIGS,
-                         ids=[osp.relpath(p, ROOT) for p in CONFIGS])
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[osp.relpath(p, ROOT) for p in CONFIGS])
 def test_method_config_trains_one_iteration(path, fmnist_root, tmp_path,
                                             stage_one_checkpoint):
     cfg = tiny(Config.fromfile(path), fmnist_root, str(tmp_path))
@@ -118,7 +122,8 @@ def test_method_config_trains_one_iteration(path, fmnist_root, tmp_path,
     assert runner.iter == 1 and len(recorder.losses) == 1
     assert torch.isfinite(torch.tensor(recorder.losses)).all()
     moved = {
-        k for k, v in runner.model.named_parameters()
+        k
+        for k, v in runner.model.named_parameters()
         if not torch.equal(v, recorder.before[k])
     }
     assert any(k.startswith('head.') for k in moved), moved

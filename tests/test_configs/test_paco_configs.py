@@ -8,17 +8,17 @@ import uuid
 
 import pytest
 import torch
+from data_utils import (write_cifar, write_imagenet_lt, write_inaturalist,
+                        write_places_lt)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmpretrain.datasets import CIFAR100
 from mmpretrain.registry import DATASETS, MODELS
-
-import mmlt  # noqa: F401
-from data_utils import (write_cifar, write_imagenet_lt, write_inaturalist,
-                        write_places_lt)
 from test_cifar_lt import register_md5
 from test_tools.utils import ROOT
+
+import mmlt  # noqa: F401
 
 PACO = osp.join(ROOT, 'configs', 'paco')
 GML = osp.join(ROOT, 'configs', 'gml')

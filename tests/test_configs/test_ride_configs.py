@@ -15,19 +15,19 @@ import uuid
 
 import pytest
 import torch
+from data_utils import write_cifar
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 from mmpretrain.datasets import CIFAR100
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-
-import mmlt  # noqa: F401
-from data_utils import write_cifar
-from mmlt.models.losses import deferred_reweighting_weights
-from mmlt.models.utils import freeze_module
 from test_cifar_lt import register_md5
 from test_tools.utils import ROOT
+
+import mmlt  # noqa: F401
+from mmlt.models.losses import deferred_reweighting_weights
+from mmlt.models.utils import freeze_module
 
 RIDE = osp.join(ROOT, 'configs', 'ride')
 GML = osp.join(ROOT, 'configs', 'gml')

@@ -24,8 +24,8 @@ CLASSES = ('tench', 'goldfish', 'shark', 'ray')
 
 @pytest.fixture(scope='module')
 def data_root(tmp_path_factory):
-    return write_imagenet_lt(str(tmp_path_factory.mktemp('imagenet_lt')),
-                             TRAIN_COUNTS)
+    return write_imagenet_lt(
+        str(tmp_path_factory.mktemp('imagenet_lt')), TRAIN_COUNTS)
 
 
 def with_root(path, data_root, classes=CLASSES):
@@ -76,9 +76,10 @@ def test_ann_file_overrides_split(data_root, tmp_path):
     lines = open(osp.join(data_root, 'ImageNet_LT_train.txt')).readlines()
     custom = tmp_path / 'mine.txt'
     custom.write_text(''.join(lines[:5]) + '\n')
-    ds = ImageNetLT(data_root=data_root,
-                    ann_file=str(custom),
-                    metainfo=dict(classes=CLASSES))
+    ds = ImageNetLT(
+        data_root=data_root,
+        ann_file=str(custom),
+        metainfo=dict(classes=CLASSES))
     assert len(ds) == 5
 
 
@@ -88,9 +89,10 @@ def test_dev_split(data_root, tmp_path):
     # smaller.
     assert cfg.dev_per_class == 20
     cfg.dev_dataloader.dataset.dev_per_class = 5
-    with pytest.raises(ValueError,
-                       match=r"class 2 \('shark'\) has 4 "
-                       r'images in ImageNetLT, fewer than dev_per_class=5'):
+    with pytest.raises(
+            ValueError,
+            match=r"class 2 \('shark'\) has 4 "
+            r'images in ImageNetLT, fewer than dev_per_class=5'):
         DATASETS.build(cfg.dev_dataloader.dataset)
     cfg.train_dataloader.dataset.dev_per_class = 2
     cfg.dev_dataloader.dataset.dev_per_class = 2
@@ -135,14 +137,14 @@ def test_missing_images_name_the_line(copy_root):
     os.remove(osp.join(copy_root, line.split()[0]))
     os.remove(osp.join(copy_root, 'train/n00000003/n00000003_0.JPEG'))
     first = min(lineno, _line_of(ann, 'n00000003_0.JPEG')[0])
-    with pytest.raises(FileNotFoundError,
-                       match=rf'ImageNet_LT_train.txt:{first}: image .* is '
-                       r'not under .* 1 more of the 26 images'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=rf'ImageNet_LT_train.txt:{first}: image .* is '
+            r'not under .* 1 more of the 26 images'):
         ImageNetLT(data_root=copy_root, metainfo=dict(classes=CLASSES))
     # The check can be skipped, e.g. for images on a slow file system.
-    ds = ImageNetLT(data_root=copy_root,
-                    metainfo=dict(classes=CLASSES),
-                    check_files=False)
+    ds = ImageNetLT(
+        data_root=copy_root, metainfo=dict(classes=CLASSES), check_files=False)
     assert len(ds) == sum(TRAIN_COUNTS)
 
 
@@ -161,15 +163,15 @@ def test_bad_lines_name_the_line(copy_root, line, match):
     lines[2] = line + '\n'
     open(ann, 'w').writelines(lines)
     with pytest.raises(ValueError, match=match):
-        ImageNetLT(data_root=copy_root,
-                   split='val',
-                   metainfo=dict(classes=CLASSES))
+        ImageNetLT(
+            data_root=copy_root, split='val', metainfo=dict(classes=CLASSES))
 
 
 def test_missing_list_and_bad_split(tmp_path):
-    with pytest.raises(FileNotFoundError,
-                       match=r'ImageNetLT: .*ImageNet_LT_test.txt does not '
-                       r'exist; download the list'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'ImageNetLT: .*ImageNet_LT_test.txt does not '
+            r'exist; download the list'):
         ImageNetLT(data_root=str(tmp_path), split='test')
     with pytest.raises(ValueError, match='split must be one of'):
         ImageNetLT(data_root=str(tmp_path), split='dev')

@@ -70,10 +70,11 @@ def test_dev_split(inat, tmp_path):
     assert cfg.dev_per_class == k
     if year == 2017:
         # Classes of 4 and 2 images cannot give 5.
-        with pytest.raises(ValueError,
-                           match=r"class 2 \('Species 2'\) has 4 "
-                           r'images in INaturalist, fewer than '
-                           r'dev_per_class=5'):
+        with pytest.raises(
+                ValueError,
+                match=r"class 2 \('Species 2'\) has 4 "
+                r'images in INaturalist, fewer than '
+                r'dev_per_class=5'):
             DATASETS.build(cfg.dev_dataloader.dataset)
         return
     dev = DATASETS.build(cfg.dev_dataloader.dataset)
@@ -109,18 +110,20 @@ def test_annotation_of_unknown_image(copy):
     year, root = copy
     _edit_json(root, year,
                lambda d: d['annotations'][3].update(image_id=123456))
-    with pytest.raises(ValueError,
-                       match=rf'train{year}.json: annotations\[3\] '
-                       r'\(image_id 123456\) refers to no entry of "images"'):
+    with pytest.raises(
+            ValueError,
+            match=rf'train{year}.json: annotations\[3\] '
+            r'\(image_id 123456\) refers to no entry of "images"'):
         INaturalist(data_root=root, year=year)
 
 
 def test_image_without_annotation(copy):
     year, root = copy
     _edit_json(root, year, lambda d: d['annotations'].pop(0))
-    with pytest.raises(ValueError,
-                       match=rf'train{year}.json: image id \d+ '
-                       r'\(and 0 more\) has no annotation'):
+    with pytest.raises(
+            ValueError,
+            match=rf'train{year}.json: image id \d+ '
+            r'\(and 0 more\) has no annotation'):
         INaturalist(data_root=root, year=year)
 
 
@@ -128,16 +131,17 @@ def test_unknown_category_and_duplicate(copy):
     year, root = copy
     _edit_json(root, year,
                lambda d: d['annotations'][1].update(category_id=99))
-    with pytest.raises(ValueError,
-                       match=r'annotations\[1\] .* has '
-                       r'category_id 99, which is not in "categories"'):
+    with pytest.raises(
+            ValueError,
+            match=r'annotations\[1\] .* has '
+            r'category_id 99, which is not in "categories"'):
         INaturalist(data_root=root, year=year)
     _edit_json(
         root, year, lambda d: d['annotations'].__setitem__(
             1, dict(d['annotations'][0], id=777)))
-    with pytest.raises(ValueError,
-                       match=r'annotations\[1\] .* is the second '
-                       r'annotation'):
+    with pytest.raises(
+            ValueError, match=r'annotations\[1\] .* is the second '
+            r'annotation'):
         INaturalist(data_root=root, year=year)
 
 
@@ -145,14 +149,16 @@ def test_missing_files(copy):
     year, root = copy
     data = json.load(open(osp.join(root, f'val{year}.json')))
     os.remove(osp.join(root, data['images'][4]['file_name']))
-    with pytest.raises(FileNotFoundError,
-                       match=rf'val{year}.json: images\[4\]'
-                       r': image .* is not under'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=rf'val{year}.json: images\[4\]'
+            r': image .* is not under'):
         INaturalist(data_root=root, year=year, split='val')
     os.remove(osp.join(root, f'train{year}.json'))
-    with pytest.raises(FileNotFoundError,
-                       match=rf'train{year}.json does not '
-                       rf'exist; download train{year}.json'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=rf'train{year}.json does not '
+            rf'exist; download train{year}.json'):
         INaturalist(data_root=root, year=year)
 
 

@@ -7,8 +7,8 @@ import pytest
 from mmpretrain.registry import DATASETS
 
 import mmlt  # noqa: F401
-from mmlt.datasets import (ImageNetLT, INaturalist, LabelListDataset,
-                           PlacesLT, TinyImageNet)
+from mmlt.datasets import (ImageNetLT, INaturalist, LabelListDataset, PlacesLT,
+                           TinyImageNet)
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from data_utils import write_image_list  # noqa: E402
@@ -36,23 +36,21 @@ def test_classes_from_labels_or_arguments(listed):
     assert ds.get_data_info(0)['img_path'].startswith(osp.join(listed, 'imgs'))
     ds = LabelListDataset('list.txt', data_root=listed, num_classes=5)
     assert len(ds.metainfo['classes']) == 5
-    ds = LabelListDataset('list.txt',
-                          data_root=listed,
-                          classes=['a', 'b', 'c'])
+    ds = LabelListDataset(
+        'list.txt', data_root=listed, classes=['a', 'b', 'c'])
     assert ds.metainfo['classes'] == ('a', 'b', 'c')
-    with pytest.raises(ValueError,
-                       match=r'list.txt:\d+: label 2 is outside '
-                       r'0..1 \(LabelListDataset has 2 classes\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'list.txt:\d+: label 2 is outside '
+            r'0..1 \(LabelListDataset has 2 classes\)'):
         LabelListDataset('list.txt', data_root=listed, classes=['a', 'b'])
 
 
 def test_data_prefix_and_empty_list(listed, tmp_path):
     lines = open(osp.join(listed, 'list.txt')).read().replace('imgs/', '')
     (tmp_path / 'short.txt').write_text(lines)
-    ds = LabelListDataset('short.txt',
-                          data_root=listed,
-                          data_prefix='imgs',
-                          num_classes=3)
+    ds = LabelListDataset(
+        'short.txt', data_root=listed, data_prefix='imgs', num_classes=3)
     assert len(ds) == 4
     (tmp_path / 'empty.txt').write_text('\n\n')
     with pytest.raises(ValueError, match='empty.txt: the list has no image'):

@@ -163,9 +163,8 @@ def test_selection_with_exclusions():
     for c, n in enumerate([2, 2]):
         idx = np.setdiff1d(np.flatnonzero(labels == c), exclude)
         expected += idx[np.argsort(keys[idx], kind='stable')][:n].tolist()
-    assert select_long_tail_indices(labels, [2, 2], 7,
-                                    exclude=exclude).tolist() == sorted(
-                                        expected)
+    assert select_long_tail_indices(
+        labels, [2, 2], 7, exclude=exclude).tolist() == sorted(expected)
     with pytest.raises(ValueError, match='class 1 has 2 images to pick from'):
         select_long_tail_indices(labels, [2, 3], 7, exclude=exclude)
 
@@ -190,8 +189,7 @@ def test_dev_split_is_balanced_and_disjoint():
     assert not np.array_equal(
         toy(dev_per_class=4, split='dev', dev_seed=1).indices, dev.indices)
     # Without a development split nothing changes.
-    np.testing.assert_array_equal(
-        toy(dev_per_class=0).indices, toy().indices)
+    np.testing.assert_array_equal(toy(dev_per_class=0).indices, toy().indices)
 
 
 def test_keep_every_image_but_the_dev_split():
@@ -214,24 +212,31 @@ def test_dev_split_file_round_trip(tmp_path):
     again = toy(split_file=str(path), dev_per_class=3, split='dev')
     np.testing.assert_array_equal(again.indices, dev.indices)
     # A training split that holds development images is refused.
-    with pytest.raises(ValueError, match=r'dev.txt: image \d+ \(and 14 more\) '
-                       'belongs to the development split'):
+    with pytest.raises(
+            ValueError,
+            match=r'dev.txt: image \d+ \(and 14 more\) '
+            'belongs to the development split'):
         toy(split_file=str(path), dev_per_class=3, dev_seed=5)
 
 
 def test_bad_dev_split_arguments():
-    with pytest.raises(ValueError, match=r"class 0 \('c0'\) has 30 images in "
-                       r'ToyDataset, fewer than dev_per_class=31'):
+    with pytest.raises(
+            ValueError,
+            match=r"class 0 \('c0'\) has 30 images in "
+            r'ToyDataset, fewer than dev_per_class=31'):
         toy(dev_per_class=31, split='dev')
-    with pytest.raises(ValueError, match=r"class 0 \('c0'\) needs 30 images "
-                       r'but ToyDataset has only 26 after dev_per_class=4'):
+    with pytest.raises(
+            ValueError,
+            match=r"class 0 \('c0'\) needs 30 images "
+            r'but ToyDataset has only 26 after dev_per_class=4'):
         toy(dev_per_class=4, max_count=30)
     with pytest.raises(ValueError, match="split='dev' needs dev_per_class"):
         toy(split='dev')
     with pytest.raises(ValueError, match="split must be 'train' or 'dev'"):
         toy(split='val')
-    with pytest.raises(ValueError, match='dev_per_class must be a '
-                       'non-negative int'):
+    with pytest.raises(
+            ValueError, match='dev_per_class must be a '
+            'non-negative int'):
         toy(dev_per_class=-1)
 
 

@@ -25,9 +25,8 @@ def test_exp_profile_matches_literature_totals(num_classes, n_max, imbalance,
 
 def test_exp_profile_values_by_hand():
     # CIFAR-10-LT at IF 100, as listed by Cao et al.
-    assert exp_profile(10, 5000, 100) == [
-        5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50
-    ]
+    assert exp_profile(
+        10, 5000, 100) == [5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50]
     # Fashion-MNIST-LT: the smallest class keeps 60 images.
     counts = exp_profile(10, 6000, 100)
     assert counts == [6000, 3596, 2156, 1292, 774, 464, 278, 166, 100, 60]
@@ -37,8 +36,7 @@ def test_exp_profile_values_by_hand():
 
 def test_step_profile():
     assert step_profile(10, 5000, 100) == [5000] * 5 + [50] * 5
-    assert step_profile(10, 5000, 10, head_ratio=0.3) == [5000] * 3 + [500
-                                                                       ] * 7
+    assert step_profile(10, 5000, 10, head_ratio=0.3) == [5000] * 3 + [500] * 7
     assert step_profile(4, 7, 2) == [7, 7, 3, 3]
 
 

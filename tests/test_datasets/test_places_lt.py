@@ -23,8 +23,8 @@ TRAIN_COUNTS = [15, 9, 5]
 
 @pytest.fixture(scope='module')
 def data_root(tmp_path_factory):
-    return write_places_lt(str(tmp_path_factory.mktemp('places_lt')),
-                           TRAIN_COUNTS)
+    return write_places_lt(
+        str(tmp_path_factory.mktemp('places_lt')), TRAIN_COUNTS)
 
 
 def with_root(path, data_root, num_classes=3):
@@ -64,9 +64,10 @@ def test_class_names_without_devkit(data_root, tmp_path):
     # 365 classes by default, named by index.
     assert ds.metainfo['classes'][:3] == ('0', '1', '2')
     assert len(ds.metainfo['classes']) == 365
-    with pytest.raises(ValueError,
-                       match=r'Places_LT_test.txt:\d+: label 2 '
-                       r'is outside 0..1 \(PlacesLT has 2 classes\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'Places_LT_test.txt:\d+: label 2 '
+            r'is outside 0..1 \(PlacesLT has 2 classes\)'):
         PlacesLT(data_root=root, split='test', num_classes=2)
 
 
@@ -87,7 +88,8 @@ def test_dev_split(data_root, tmp_path):
     DATASETS.build(cfg.train_dataloader.dataset).dump_split(path)
     cfg.train_dataloader.dataset.dev_per_class = 3
     cfg.train_dataloader.dataset.split_file = path
-    with pytest.raises(ValueError,
-                       match=r'train_all.txt: image \d+ \(and 8 '
-                       r'more\) belongs to the development split'):
+    with pytest.raises(
+            ValueError,
+            match=r'train_all.txt: image \d+ \(and 8 '
+            r'more\) belongs to the development split'):
         DATASETS.build(cfg.train_dataloader.dataset)

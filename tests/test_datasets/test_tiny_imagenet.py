@@ -81,26 +81,30 @@ def test_bad_layouts(copy_root):
     lines = open(ann).readlines()
     lines[4] = lines[4].replace('n00009000', 'n00001234')
     open(ann, 'w').writelines(lines)
-    with pytest.raises(ValueError,
-                       match=r'val_annotations.txt:5: n00001234 '
-                       r'is not in wnids.txt'):
+    with pytest.raises(
+            ValueError,
+            match=r'val_annotations.txt:5: n00001234 '
+            r'is not in wnids.txt'):
         TinyImageNet(data_root=copy_root, split='val')
     os.remove(osp.join(copy_root, 'val', 'images', 'val_2.JPEG'))
     lines[4] = lines[3]
     open(ann, 'w').writelines(lines)
-    with pytest.raises(FileNotFoundError,
-                       match=r'val_annotations.txt:3: '
-                       r"image 'val_2.JPEG' is not under"):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'val_annotations.txt:3: '
+            r"image 'val_2.JPEG' is not under"):
         TinyImageNet(data_root=copy_root, split='val')
     shutil.rmtree(osp.join(copy_root, 'train', 'n00008986'))
-    with pytest.raises(FileNotFoundError,
-                       match=r'train/n00008986/images does '
-                       r'not exist, but .*wnids.txt lists n00008986'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'train/n00008986/images does '
+            r'not exist, but .*wnids.txt lists n00008986'):
         TinyImageNet(data_root=copy_root)
     os.remove(osp.join(copy_root, 'wnids.txt'))
-    with pytest.raises(FileNotFoundError,
-                       match=r'wnids.txt does not exist; '
-                       r'unzip tiny-imagenet-200.zip'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'wnids.txt does not exist; '
+            r'unzip tiny-imagenet-200.zip'):
         TinyImageNet(data_root=copy_root)
     with pytest.raises(ValueError, match='the test images have no labels'):
         TinyImageNet(data_root=copy_root, split='test')

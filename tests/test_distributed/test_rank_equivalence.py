@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from dist_utils import run_distributed, train_linear
 from mmengine.dataset import DefaultSampler
 from mmengine.runner import BaseLoop
 from mmpretrain.models.heads import LinearClsHead
@@ -24,8 +25,6 @@ from mmlt.evaluation.metrics import LongTailMetric
 from mmlt.models.heads import EnsembleClsHead
 from mmlt.models.losses import (GHMCLoss, ReweightedCrossEntropyLoss,
                                 deferred_reweighting_weights)
-
-from dist_utils import run_distributed, train_linear
 
 #: Training images per class of the labelled datasets below.
 COUNTS = [300, 120, 40, 15, 5]
@@ -108,8 +107,8 @@ def _class_counts():
     # The training loader shards the data; the hook counts the dataset.
     dataset = LabelledDataset()
     sampler = DefaultSampler(dataset, shuffle=True, seed=0)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=8,
-                                         sampler=sampler)
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=8, sampler=sampler)
     metric = LongTailMetric()
     runner = SimpleNamespace(
         model=torch.nn.Linear(2, 2),
@@ -175,7 +174,8 @@ def _metric(data):
         topk=(1, 2), class_counts=COUNTS, many_thr=100, few_thr=20)
     for idx in DefaultSampler(list(range(size)), shuffle=False):
         metric.process(None, [
-            dict(pred_score=data['scores'][idx], gt_label=data['targets'][idx])
+            dict(
+                pred_score=data['scores'][idx], gt_label=data['targets'][idx])
         ])
     return metric.evaluate(size)
 
@@ -211,8 +211,8 @@ def test_ghm_histogram_is_all_reduced(runs):
         np.mean([out['losses'] for out in two], axis=0), one['losses'])
     # Without the all-reduce, a rank would see its shard's histogram only.
     data = runs['data']
-    shard_only = _ghm(dict(feats=data['feats'][:, :8],
-                           labels=data['labels'][:, :8]))
+    shard_only = _ghm(
+        dict(feats=data['feats'][:, :8], labels=data['labels'][:, :8]))
     assert not torch.allclose(shard_only['acc_sum'], one['acc_sum'])
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from utils import ROOT, read_json, run_tool
 
 BENCHMARKS = Path(ROOT) / 'tools' / 'benchmarks'
@@ -73,12 +72,15 @@ def fake_record(method, seed, top1, recalls, walls, few=None, cpus=None):
         seed=seed,
         device='CPU (2 cores, x86_64)',
         stages=stages,
-        metrics=dict(top1=top1, many=90.0, few=few, lowest_recall=min(
-            recalls)),
+        metrics=dict(
+            top1=top1, many=90.0, few=few, lowest_recall=min(recalls)),
         per_class=[
-            dict(class_index=i, **{'class': f'c{i}'}, train_count=c,
-                 support=5, recall=r)
-            for i, (c, r) in enumerate(zip((100, 10), recalls))
+            dict(
+                class_index=i,
+                **{'class': f'c{i}'},
+                train_count=c,
+                support=5,
+                recall=r) for i, (c, r) in enumerate(zip((100, 10), recalls))
         ])
 
 
@@ -95,8 +97,9 @@ def test_summarize_and_rows(acc):
     two[1]['stages'][0]['time_complete'] = False
     summaries = {'CE': acc.summarize(ce), 'Two': acc.summarize(two)}
 
-    assert summaries['CE']['metrics']['top1'] == (72.0, pytest.approx(
-        math.sqrt(8)), 2)
+    assert summaries['CE']['metrics']['top1'] == (72.0,
+                                                  pytest.approx(math.sqrt(8)),
+                                                  2)
     assert summaries['CE']['train_s'] == 105.0
     assert summaries['Two']['train_s'] == 150.0
     assert summaries['Two']['epochs'] == 6
@@ -124,15 +127,19 @@ def test_summarize_and_rows(acc):
 def test_time_ratio_uses_cpu_time_on_cpu(acc):
     # Wall times inflated by another job on the machine; CPU times not.
     ce = [fake_record('CE', 0, 70.0, (90.0, 50.0), [100.0], cpus=[180.0])]
-    two = [fake_record('Two', 0, 80.0, (80.0, 80.0), [300.0, 60.0],
-                       cpus=[180.0, 90.0])]
+    two = [
+        fake_record(
+            'Two', 0, 80.0, (80.0, 80.0), [300.0, 60.0], cpus=[180.0, 90.0])
+    ]
     summaries = {'CE': acc.summarize(ce), 'Two': acc.summarize(two)}
     assert summaries['Two']['cpu_s'] == 270.0
     assert acc.time_ratio(summaries['Two'], summaries) == 1.5
     # Without CPU times (older records, or a GPU run): wall time.
-    old = {'CE': acc.summarize([fake_record('CE', 0, 70.0, (90.0, 50.0),
-                                            [100.0])]),
-           'Two': summaries['Two']}
+    old = {
+        'CE':
+        acc.summarize([fake_record('CE', 0, 70.0, (90.0, 50.0), [100.0])]),
+        'Two': summaries['Two']
+    }
     assert old['CE']['cpu_s'] is None
     assert acc.time_ratio(old['Two'], old) == 3.6
     gpu = dict(summaries['Two'], devices=['NVIDIA H100'])
@@ -187,8 +194,13 @@ class FakeTools:
             metrics=dict(top1=recall, lowest_recall=recall),
             groups=dict(many_thr=15, few_thr=5),
             per_class=[
-                dict(class_index=0, train_count=20, support=5,
-                     recall=recall, group='many', **{'class': 'a'})
+                dict(
+                    class_index=0,
+                    train_count=20,
+                    support=5,
+                    recall=recall,
+                    group='many',
+                    **{'class': 'a'})
             ])
         with open(osp.join(out, 'test.json'), 'w') as f:
             json.dump(record, f)
@@ -317,22 +329,21 @@ def test_validating_stages(acc, tmp_path, monkeypatch):
     # A run of the same stages without validation (e.g. from before the
     # flag existed) is not silently re-used.
     old_dir = str(tmp_path / 'old' / 'seed0')
-    old = acc.new_record('GLAG', 0, [s._replace(validate=False)
-                                     for s in stages], options)
+    old = acc.new_record('GLAG', 0,
+                         [s._replace(validate=False) for s in stages], options)
     for state in old['stages']:
         del state['validate']
     acc.save_record(osp.join(old_dir, 'run.json'), old)
     with pytest.raises(SystemExit, match='other stages or options'):
-        acc.run_method_seed('GLAG', 0, stages, options, old_dir, False,
-                            False)
+        acc.run_method_seed('GLAG', 0, stages, options, old_dir, False, False)
     # Records without the flag still match stages that do not validate.
     crt_dir = str(tmp_path / 'cRT' / 'seed0')
     old = acc.new_record('cRT', 0, acc.METHODS['cRT'], options)
     for state in old['stages']:
         del state['validate']
     acc.save_record(osp.join(crt_dir, 'run.json'), old)
-    acc.run_method_seed('cRT', 0, acc.METHODS['cRT'], options, crt_dir,
-                        False, False)
+    acc.run_method_seed('cRT', 0, acc.METHODS['cRT'], options, crt_dir, False,
+                        False)
     assert all('--no-validate' in cmd for cmd in tools.calls[3:]
                if 'tools/train.py' in cmd)
 
@@ -348,8 +359,8 @@ def test_validate_flag_matches_adaptive_confidence(acc):
                 continue
             cfg = acc.load_config(stage.config)
             hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
-            assert stage.validate == ('AdaptiveConfidenceHook' in hooks), (
-                name, stage.config)
+            assert stage.validate == ('AdaptiveConfidenceHook'
+                                      in hooks), (name, stage.config)
             if stage.validate:
                 assert cfg.val_dataloader.dataset.split == 'dev', name
                 assert acc.val_data_root_key(stage.config) == (
@@ -362,15 +373,16 @@ def test_validate_flag_matches_adaptive_confidence(acc):
 def test_accuracy_benchmark_quick(tmp_path, fmnist_root):
     work = tmp_path / 'bench'
     cmd = [
-        'tools/benchmarks/accuracy_benchmark.py', '--quick', '--methods',
-        'CE', '--data-root', fmnist_root, '--work-dir',
+        'tools/benchmarks/accuracy_benchmark.py', '--quick', '--methods', 'CE',
+        '--data-root', fmnist_root, '--work-dir',
         str(work)
     ] + TINY
     first = run_tool(cmd).stdout
     out = tmp_path / 'bench-quick'  # quick runs never mix with real ones
     assert not work.exists()
-    assert re.search(r'\[1/1\] CE seed=0: top1 \d+\.\d\d lowest \d+\.\d\d '
-                     r'\(\d+ s\)', first), first
+    assert re.search(
+        r'\[1/1\] CE seed=0: top1 \d+\.\d\d lowest \d+\.\d\d '
+        r'\(\d+ s\)', first), first
 
     run = read_json(out / 'CE' / 'seed0' / 'run.json')
     top1 = run['metrics']['top1']

@@ -5,7 +5,6 @@ import os.path as osp
 import sys
 
 import pytest
-
 from utils import ROOT, run_tool
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -3,7 +3,6 @@
 compute as RIDE reports it, and the routed average."""
 import pytest
 import torch
-
 from test_tools.test_benchmarks import load_tool
 
 
@@ -57,8 +56,7 @@ def test_router_usage_on_the_test_set(tmp_path, fmnist_root):
         model.head.router.fc.bias.fill_(-10.0)
     path = str(tmp_path / 'router.pth')
     torch.save({'state_dict': model.state_dict()}, path)
-    args = Namespace(ride_checkpoint=path, data_root=fmnist_root,
-                     device='cpu')
+    args = Namespace(ride_checkpoint=path, data_root=fmnist_root, device='cpu')
     assert cost.measure_ride_usage(args) == [1.0, 0.0, 0.0]
     with torch.no_grad():
         model.head.router.fc.bias.fill_(10.0)

@@ -6,11 +6,10 @@ import sys
 import time
 
 import torch
-
-import mmlt  # noqa: F401  (allow-lists mmengine checkpoints for torch.load)
-
 from utils import (ROOT, failing_rank_config, find_one, free_port, run_tool,
                    tiny_config)
+
+import mmlt  # noqa: F401  (allow-lists mmengine checkpoints for torch.load)
 
 
 def test_dist_train_two_processes_on_cpu(tmp_path, fmnist_root):

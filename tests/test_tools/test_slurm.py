@@ -20,11 +20,10 @@ import time
 
 import pytest
 import torch
-
-import mmlt  # noqa: F401  (allow-lists mmengine checkpoints for torch.load)
-
 from utils import (ROOT, failing_rank_config, find_one, free_port, run_tool,
                    tiny_config)
+
+import mmlt  # noqa: F401  (allow-lists mmengine checkpoints for torch.load)
 
 #: The executables the cluster needs; the daemons live in /usr/sbin.
 BINARIES = ('munged', 'munge', 'slurmctld', 'slurmd', 'srun', 'sinfo',
@@ -118,9 +117,9 @@ class LocalSlurmCluster:
         self._wait('munged', [_which('munge'), '-n', '-S', socket],
                    lambda out: True)
         self._spawn('slurmctld', [_which('slurmctld'), '-D', '-f', self.conf])
-        self._spawn('slurmd',
-                    [_which('slurmd'), '-D', '-N', 'localhost', '-f',
-                     self.conf])
+        self._spawn(
+            'slurmd',
+            [_which('slurmd'), '-D', '-N', 'localhost', '-f', self.conf])
         self._wait('slurmd', [
             _which('sinfo'), '-h', '-n', 'localhost', '-p', PARTITION, '-o',
             '%t'
@@ -212,8 +211,7 @@ def _output(proc):
     return proc.stdout + proc.stderr
 
 
-def test_slurm_train_and_test_two_tasks(slurm_cluster, tmp_path,
-                                        fmnist_root):
+def test_slurm_train_and_test_two_tasks(slurm_cluster, tmp_path, fmnist_root):
     cfg = tiny_config(tmp_path, fmnist_root, epochs=1)
     work = str(tmp_path / 'work')
     proc = run_tool(

@@ -7,13 +7,13 @@ import os.path as osp
 
 import pytest
 import torch
-
 from test_tools.utils import ROOT, run_tool
 
 
 def lines(text):
-    return [json.loads(line) for line in text.splitlines()
-            if line.startswith('{')]
+    return [
+        json.loads(line) for line in text.splitlines() if line.startswith('{')
+    ]
 
 
 def test_dry_run_lists_every_fashion_mnist_config(tmp_path):
@@ -26,22 +26,24 @@ def test_dry_run_lists_every_fashion_mnist_config(tmp_path):
     records = lines(proc.stdout)
     assert records == lines(out.read_text())
     for mode in ('fp32', 'fp16', 'bf16', 'ddp2'):
-        assert [r['config'] for r in records
-                if r['mode'] == mode] == expected
+        assert [r['config'] for r in records if r['mode'] == mode] == expected
     assert {r['status'] for r in records} == {'dry-run'}
     # A filter keeps the matching configs.
-    proc = run_tool(['tools/smoke_gpu.py', '--dry-run', '--modes', 'fp16',
-                     '--configs', 'eql/', 'ghm/ghm_'])
+    proc = run_tool([
+        'tools/smoke_gpu.py', '--dry-run', '--modes', 'fp16', '--configs',
+        'eql/', 'ghm/ghm_'
+    ])
     assert [(r['config'], r['mode']) for r in lines(proc.stdout)] == [
         ('configs/eql/eql_resnet8_1xb128_fashion-mnist-lt-r100.py', 'fp16'),
-        ('configs/ghm/ghm_resnet8_1xb128_fashion-mnist-lt-r100.py', 'fp16')]
+        ('configs/ghm/ghm_resnet8_1xb128_fashion-mnist-lt-r100.py', 'fp16')
+    ]
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason='needs a CPU-only '
-                    'machine')
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason='needs a CPU-only '
+    'machine')
 def test_without_cuda_exits_with_a_message():
-    proc = run_tool(['tools/smoke_gpu.py', '--configs', 'ce/ce_'],
-                    check=False)
+    proc = run_tool(['tools/smoke_gpu.py', '--configs', 'ce/ce_'], check=False)
     assert proc.returncode == 2
     assert 'CUDA is not available' in proc.stderr
     assert '--dry-run' in proc.stderr
@@ -55,7 +57,8 @@ def test_cpu_run_of_one_config(tmp_path, fmnist_root):
     proc = run_tool([
         'tools/smoke_gpu.py', '--device', 'cpu', '--modes', 'fp32',
         '--configs', 'decoupling/crt_', '--iters', '2', '--data-root',
-        fmnist_root, '--out', str(out), '--cfg-options',
+        fmnist_root, '--out',
+        str(out), '--cfg-options',
         'train_dataloader.dataset.imbalance_factor=10',
         'train_dataloader.batch_size=16'
     ])
@@ -68,6 +71,7 @@ def test_cpu_run_of_one_config(tmp_path, fmnist_root):
     assert record['iters'] == 4 and record['finite']
     assert record['mode'] == 'fp32' and record['device'] == 'cpu'
     # AMP and DDP need CUDA.
-    proc = run_tool(['tools/smoke_gpu.py', '--device', 'cpu', '--modes',
-                     'fp16'], check=False)
+    proc = run_tool(
+        ['tools/smoke_gpu.py', '--device', 'cpu', '--modes', 'fp16'],
+        check=False)
     assert proc.returncode == 2 and '--modes fp32' in proc.stderr

@@ -8,7 +8,6 @@ import os.path as osp
 import sys
 
 import pytest
-
 from utils import FMNIST_CE, ROOT, run_tool, tiny_config
 
 MMPRETRAIN_TOOLS = osp.join(
@@ -47,8 +46,8 @@ def _final_cfg(tool, argv, monkeypatch):
 def test_cfg_options_are_applied_last(tmp_path, monkeypatch):
     cfg = _final_cfg('train', [
         FMNIST_CE, '--amp', '--work-dir',
-        str(tmp_path / 'a'), '--cfg-options', 'optim_wrapper.type=OptimWrapper',
-        f'work_dir={tmp_path / "b"}'
+        str(tmp_path / 'a'), '--cfg-options',
+        'optim_wrapper.type=OptimWrapper', f'work_dir={tmp_path / "b"}'
     ], monkeypatch)
     assert cfg.optim_wrapper.type == 'OptimWrapper'
     assert cfg.work_dir == str(tmp_path / 'b')

@@ -4,10 +4,9 @@ import os.path as osp
 
 import numpy as np
 import torch
+from utils import find_one, read_json, run_tool, tiny_config
 
 import mmlt  # noqa: F401  (allow-lists mmengine checkpoints for torch.load)
-
-from utils import find_one, read_json, run_tool, tiny_config
 
 EXPECTED_COUNTS = [int(20 * 10**(-i / 9)) for i in range(10)]
 
@@ -38,8 +37,10 @@ def test_train_then_test_then_resume(tmp_path, fmnist_root):
     run_tool(['tools/test.py', cfg, ckpt, '--work-dir', test_dir])
     result = read_json(find_one(test_dir, 'per_class', 'test.json'))
     assert [c['train_count'] for c in result['per_class']] == EXPECTED_COUNTS
-    assert {'top1', 'many', 'medium', 'few', 'gmean_recall', 'hmean_recall',
-            'lowest_recall'} <= set(result['metrics'])
+    assert {
+        'top1', 'many', 'medium', 'few', 'gmean_recall', 'hmean_recall',
+        'lowest_recall'
+    } <= set(result['metrics'])
     assert osp.getsize(find_one(test_dir, 'per_class', 'test.png')) > 1000
 
     # A new run must not overwrite the old one's checkpoints...
@@ -49,8 +50,8 @@ def test_train_then_test_then_resume(tmp_path, fmnist_root):
     before = osp.getmtime(ckpt)
     # ...while --resume continues it.
     run_tool([
-        'tools/train.py', cfg, '--work-dir', work, '--resume',
-        '--cfg-options', 'train_cfg.max_epochs=3'
+        'tools/train.py', cfg, '--work-dir', work, '--resume', '--cfg-options',
+        'train_cfg.max_epochs=3'
     ])
     assert osp.isfile(osp.join(work, 'epoch_3.pth'))
     assert osp.getmtime(ckpt) == before

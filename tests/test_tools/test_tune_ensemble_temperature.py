@@ -15,13 +15,13 @@ from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
+from test_engine.test_hooks.test_decoupled_stage_hook import (stage_config,
+                                                              train)
+from utils import ROOT, read_json
 
 import mmlt  # noqa: F401
 from mmlt.evaluation.metrics import LongTailMetric
 from mmlt.models.heads import EnsembleClsHead
-from test_engine.test_hooks.test_decoupled_stage_hook import (stage_config,
-                                                              train)
-from utils import ROOT, read_json
 
 TOOL = 'tools/analysis/tune_ensemble_temperature.py'
 GML = osp.join(ROOT, 'configs', 'gml',
@@ -104,11 +104,15 @@ def test_finds_the_known_optimum(tool):
 def test_ties_go_to_temperatures_near_one(tool):
 
     def res(t_new, t_old, value):
-        return dict(new_temperature=t_new, old_temperature=t_old,
-                    metrics={'m': value})
+        return dict(
+            new_temperature=t_new, old_temperature=t_old, metrics={'m': value})
 
-    results = [res(4, 2, 5.0), res(2, 1, 5.0), res(1, 0.25, 5.0),
-               res(1, 1, 4.0)]
+    results = [
+        res(4, 2, 5.0),
+        res(2, 1, 5.0),
+        res(1, 0.25, 5.0),
+        res(1, 1, 4.0)
+    ]
     assert tool.best_pair(results, 'm') is results[1]
     # Equally close to 1: the smaller t_new.
     results = [res(2, 1, 5.0), res(0.5, 1, 5.0)]
@@ -119,8 +123,7 @@ def test_unknown_metric(tool):
     head, batches = synthetic_head_and_batches()
     with pytest.raises(KeyError, match='long-tail/nope'):
         tool.search_temperatures(head, batches, Evaluator(LongTailMetric()),
-                                 len(SAMPLES), [1.0], [1.0],
-                                 'long-tail/nope')
+                                 len(SAMPLES), [1.0], [1.0], 'long-tail/nope')
 
 
 def unique_name():
@@ -142,8 +145,8 @@ def runs(tmp_path_factory, fmnist_root):
 def test_tool_on_a_trained_ensemble(tool, runs, capsys):
     tmp, cfg, _, ckpt = runs
     tool.main([
-        cfg, ckpt, '--new-temperatures', '0.5', '1', '--old-temperatures',
-        '1', '4', '--work-dir',
+        cfg, ckpt, '--new-temperatures', '0.5', '1', '--old-temperatures', '1',
+        '4', '--work-dir',
         str(tmp / 'tune'), '--cfg-options',
         unique_name()
     ])
@@ -155,13 +158,14 @@ def test_tool_on_a_trained_ensemble(tool, runs, capsys):
     result = read_json(osp.join(osp.dirname(ckpt), 'epoch_1_temperature.json'))
     assert result['head'] == 'EnsembleClsHead'
     assert result['metric'] == 'long-tail/hmean_recall'
-    values = [r['metrics']['long-tail/hmean_recall']
-              for r in result['results']]
+    values = [
+        r['metrics']['long-tail/hmean_recall'] for r in result['results']
+    ]
     assert result['best_value'] == max(values)
     best = next(r for r in result['results']
-                if (r['new_temperature'], r['old_temperature']) == (
-                    result['best_new_temperature'],
-                    result['best_old_temperature']))
+                if (r['new_temperature'],
+                    r['old_temperature']) == (result['best_new_temperature'],
+                                              result['best_old_temperature']))
     assert rows[result['results'].index(best)][2] == ' *'
 
     # The test loop with those temperatures gives the same numbers: the

@@ -8,10 +8,9 @@ import uuid
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
+from utils import ROOT, find_one, read_json, run_tool, tiny_config
 
 import mmlt  # noqa: F401
-
-from utils import ROOT, find_one, read_json, run_tool, tiny_config
 
 TOOL = 'tools/analysis/tune_tau_norm.py'
 
@@ -51,8 +50,10 @@ def head_config(tmp, fmnist_root, head):
 def test_tau_norm_table_and_json(ce_run, fmnist_root):
     tmp, ckpt = ce_run
     cfg = head_config(tmp, fmnist_root, 'TauNormHead')
-    args = [TOOL, cfg, ckpt, '--taus', '0', '0.5', '1', '--work-dir',
-            str(tmp / 'tune')]
+    args = [
+        TOOL, cfg, ckpt, '--taus', '0', '0.5', '1', '--work-dir',
+        str(tmp / 'tune')
+    ]
     out = run_tool(args).stdout
     rows = re.findall(r'^\| (\d[\d.]*)( \*)? \| ([\d.]+) \|', out, re.M)
     assert [r[0] for r in rows] == ['0', '0.5', '1']
@@ -76,9 +77,9 @@ def test_tau_norm_table_and_json(ce_run, fmnist_root):
     test_cfg.experiment_name = uuid.uuid4().hex
     metrics = Runner.from_cfg(test_cfg).test()
     assert metrics['long-tail/top1'] == pytest.approx(top1[1])
-    assert read_json(find_one(
-        test_cfg.work_dir, 'per_class',
-        'test.json'))['metrics']['top1'] == pytest.approx(top1[1])
+    assert read_json(
+        find_one(test_cfg.work_dir, 'per_class',
+                 'test.json'))['metrics']['top1'] == pytest.approx(top1[1])
 
     # A second run does not overwrite the first JSON.
     load_tool().main([

@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-FMNIST_CE = osp.join(ROOT, 'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py')
+FMNIST_CE = osp.join(ROOT,
+                     'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py')
 
 
 def tiny_config(tmp_path, data_root, name='tiny.py', extra='', epochs=2):
@@ -79,11 +80,10 @@ def failing_rank_config(tmp_path, data_root):
 def run_tool(args, check=True, env=None, timeout=600):
     """Run a command from the repository root with this interpreter."""
     full_env = dict(os.environ)
-    full_env['PYTHONPATH'] = ROOT + os.pathsep + full_env.get(
-        'PYTHONPATH', '')
+    full_env['PYTHONPATH'] = ROOT + os.pathsep + full_env.get('PYTHONPATH', '')
     full_env.update(env or {})
-    cmd = [sys.executable] + list(args) if args[0].endswith('.py') else list(
-        args)
+    cmd = [sys.executable
+           ] + list(args) if args[0].endswith('.py') else list(args)
     proc = subprocess.run(
         cmd,
         cwd=ROOT,

@@ -3,7 +3,6 @@
 import pytest
 import torch
 import torch.distributed as dist
-
 from dist_utils import run_distributed
 
 
@@ -30,3 +29,19 @@ def test_run_distributed_returns_every_rank():
 def test_run_distributed_failing_rank_raises():
     with pytest.raises(Exception, match='rank one fails on purpose'):
         run_distributed(_fail_on_rank_one, 2)
+
+
+def test_shutdown_distributed(tmp_path):
+    from mmlt.utils import shutdown_distributed
+    shutdown_distributed()  # not initialised: nothing to do
+    dist.init_process_group(
+        'gloo',
+        init_method=f'file://{tmp_path / "init"}',
+        rank=0,
+        world_size=1)
+    try:
+        shutdown_distributed()
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

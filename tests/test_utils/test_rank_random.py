@@ -18,16 +18,19 @@ def test_rank_seed_formula():
 
 
 def test_rank_seeds_are_distinct_and_valid():
-    seeds = {rank_seed(1234, rank, step)
-             for rank, step in itertools.product(range(8), range(200))}
+    seeds = {
+        rank_seed(1234, rank, step)
+        for rank, step in itertools.product(range(8), range(200))
+    }
     assert len(seeds) == 8 * 200
     assert all(0 <= s < 2**63 for s in seeds)
 
 
 def test_generator_reproducible_and_distinct():
+
     def draw(seed, step, rank):
-        return torch.rand(1000, generator=rank_generator(seed, step,
-                                                         rank=rank))
+        return torch.rand(
+            1000, generator=rank_generator(seed, step, rank=rank))
 
     torch.testing.assert_close(draw(5, 3, 1), draw(5, 3, 1), rtol=0, atol=0)
     # Independent of the global RNG.

@@ -38,11 +38,12 @@ def parse_args(argv=None):
         nargs='+',
         choices=[name.split('_')[0] for name in LOADERS],
         help='check only these dataloaders (default: all in the config)')
-    parser.add_argument('--cfg-options',
-                        nargs='+',
-                        action=DictAction,
-                        help='override config settings, e.g. '
-                        'train_dataloader.dataset.dataset.data_root=PATH')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. '
+        'train_dataloader.dataset.dataset.data_root=PATH')
     return parser.parse_args(argv)
 
 
@@ -83,9 +84,10 @@ def summarise(dataset, expected: Optional[int], groups: Optional[tuple]):
     lines += histogram(counts)
     if groups is not None:
         masks = shot_groups(counts, *groups)
-        desc = dict(many=f'> {groups[0]}',
-                    medium=f'{groups[1]}-{groups[0]}',
-                    few=f'< {groups[1]}')
+        desc = dict(
+            many=f'> {groups[0]}',
+            medium=f'{groups[1]}-{groups[0]}',
+            few=f'< {groups[1]}')
         lines.append('  ' + '; '.join(
             f'{name.capitalize()} ({desc[name]}): {int(mask.sum())} classes, '
             f'{int(counts[mask].sum())} images'

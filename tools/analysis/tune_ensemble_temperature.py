@@ -151,8 +151,7 @@ def best_pair(results: Sequence[dict], metric: str) -> dict:
     def key(res):
         t_new, t_old = res['new_temperature'], res['old_temperature']
         return (res['metrics'][metric],
-                -(abs(math.log(t_new)) + abs(math.log(t_old))), -t_new,
-                -t_old)
+                -(abs(math.log(t_new)) + abs(math.log(t_old))), -t_new, -t_old)
 
     return max(results, key=key)
 
@@ -208,8 +207,8 @@ def main(argv=None):
 
     head, batches, evaluator, size = validation_features(
         args, 'tune_ensemble_temperature', check_head)
-    results, best = search_temperatures(head, batches, evaluator,
-                                        size, args.new_temperatures,
+    results, best = search_temperatures(head, batches, evaluator, size,
+                                        args.new_temperatures,
                                         args.old_temperatures, args.metric)
 
     print(f'{type(head).__name__} on the validation set of {args.config} '

@@ -23,11 +23,11 @@ import sys
 from typing import Callable, Dict, List, Sequence, Tuple
 
 import torch
-from torch import nn
 from mmengine.config import Config, DictAction
 from mmengine.fileio import dump
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from torch import nn
 
 import mmlt  # noqa: F401  registers mmlt's modules into mmpretrain
 from mmlt.engine.hooks.per_class_recall_hook import free_stem
@@ -135,8 +135,8 @@ def default_out(checkpoint: str, suffix: str = '_tau') -> str:
     file."""
     directory = osp.dirname(osp.abspath(checkpoint))
     stem = osp.splitext(osp.basename(checkpoint))[0] + suffix
-    return osp.join(directory, free_stem(directory, stem, ('.json', )) +
-                    '.json')
+    return osp.join(directory,
+                    free_stem(directory, stem, ('.json', )) + '.json')
 
 
 def check_paths(args, suffix: str) -> str:
@@ -152,7 +152,7 @@ def check_paths(args, suffix: str) -> str:
 
 
 def validation_features(args, tool: str, check_head: Callable[[nn.Module],
-                                                               None]):
+                                                              None]):
     """Build ``args.config``'s runner with ``args.checkpoint`` loaded and
     cache the head's inputs on the validation set.
 

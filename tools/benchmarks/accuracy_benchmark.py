@@ -134,7 +134,7 @@ def parse_args(argv=None):
 # Table maths
 # --------------------------------------------------------------------------
 def mean_std(
-        values: Sequence[Optional[float]]
+    values: Sequence[Optional[float]]
 ) -> Tuple[Optional[float], Optional[float], int]:
     """Mean and sample standard deviation of the known values.
 
@@ -219,8 +219,7 @@ def summarize(records: List[dict]) -> dict:
         epochs=sum(s['epochs'] for s in first['stages']),
         per_class=per_class,
         groups=first.get('groups') or {},
-        test_images=sum(row.get('support') or 0
-                        for row in first['per_class']),
+        test_images=sum(row.get('support') or 0 for row in first['per_class']),
         devices=sorted({r.get('device', '?')
                         for r in records}))
 
@@ -386,6 +385,7 @@ def new_record(method: str, seed: int, stages: List[Stage],
 
 def check_record(record: dict, expected: dict, path: str) -> None:
     """Refuse to continue a run made with other stages or options."""
+
     def signature(rec):
         # Records written before `validate` existed did not validate.
         return [(s['config'], s['cfg_options'], s['train'],
@@ -427,8 +427,8 @@ def run_method_seed(method: str,
                     seed_dir: str,
                     quick: bool,
                     verbose: bool,
-                    shared: Optional[Dict[tuple, dict]] = None
-                    ) -> Tuple[dict, bool]:
+                    shared: Optional[Dict[tuple,
+                                          dict]] = None) -> Tuple[dict, bool]:
     """Train every stage of a method, then test the last one.
 
     A first stage that another method of the same seed already trained
@@ -520,9 +520,8 @@ def run_method_seed(method: str,
     test_dir = osp.join(seed_dir, f'stage{len(stages)}')
     os.makedirs(test_dir, exist_ok=True)
     test_wall = run_command([
-        sys.executable, 'tools/test.py', last.config, checkpoint,
-        '--work-dir', test_dir, '--cfg-options',
-        *record['stages'][-1]['cfg_options']
+        sys.executable, 'tools/test.py', last.config, checkpoint, '--work-dir',
+        test_dir, '--cfg-options', *record['stages'][-1]['cfg_options']
     ], osp.join(seed_dir, 'test.log'), verbose)
     result_path = latest_test_json(test_dir)
     if result_path is None:
@@ -530,8 +529,7 @@ def run_method_seed(method: str,
                         f'PerClassRecallHook in the config?')
     result = load(result_path)
     record.update(
-        test=dict(
-            json=osp.relpath(result_path, seed_dir), wall_s=test_wall),
+        test=dict(json=osp.relpath(result_path, seed_dir), wall_s=test_wall),
         metrics=result['metrics'],
         groups=result.get('groups'),
         per_class=[{
@@ -547,8 +545,10 @@ def run_method_seed(method: str,
 # --------------------------------------------------------------------------
 # Reporting
 # --------------------------------------------------------------------------
-TABLE_HEADER = ['Method', *(title for title, _ in COLUMNS), 'Seeds',
-                'Epochs', 'Train (s)', 'Time vs CE']
+TABLE_HEADER = [
+    'Method', *(title for title, _ in COLUMNS), 'Seeds', 'Epochs', 'Train (s)',
+    'Time vs CE'
+]
 
 
 def time_ratio(summary: dict, summaries: Dict[str, dict]) -> Optional[float]:
@@ -586,19 +586,19 @@ def command_line(argv: Optional[Sequence[str]]) -> str:
     return shlex.join(['python', script, *argv])
 
 
-def write_markdown(path: str, summaries: Dict[str, dict], args,
-                   argv) -> str:
+def write_markdown(path: str, summaries: Dict[str, dict], args, argv) -> str:
     first = next(iter(summaries.values()))
     counts = [row['train_count'] for row in first['per_class']]
-    seeds = sorted({s for summary in summaries.values()
-                    for s in summary['seeds']})
+    seeds = sorted(
+        {s
+         for summary in summaries.values() for s in summary['seeds']})
     groups = first['groups']
     epochs = ', '.join(f'{m} {s["epochs"]}' for m, s in summaries.items())
     devices = sorted({d for s in summaries.values() for d in s['devices']})
     lines = [
         f'### Fashion-MNIST-LT, imbalance factor '
-        f'{args.imbalance_factor:g} ({args.profile} profile)'
-        + (' — quick smoke run, not a result' if args.quick else ''),
+        f'{args.imbalance_factor:g} ({args.profile} profile)' +
+        (' — quick smoke run, not a result' if args.quick else ''),
         '',
         f'Command: `{command_line(argv)}`',
         '',
@@ -627,8 +627,10 @@ def write_markdown(path: str, summaries: Dict[str, dict], args,
         markdown_table(TABLE_HEADER, table_rows(summaries)),
     ]
     if not all(s['time_complete'] for s in summaries.values()):
-        lines += ['', '\\* A training was killed and resumed; the time of '
-                  'its first attempt is missing.']
+        lines += [
+            '', '\\* A training was killed and resumed; the time of '
+            'its first attempt is missing.'
+        ]
     text = '\n'.join(lines) + '\n'
     with open(path, 'w') as f:
         f.write(text)
@@ -650,16 +652,15 @@ def write_csv(path: str, summaries: Dict[str, dict]) -> None:
             row = [method]
             for _, key in COLUMNS:
                 mean, std, _ = summary['metrics'][key]
-                row += ['' if mean is None else mean,
-                        '' if std is None else std]
+                row += [
+                    '' if mean is None else mean, '' if std is None else std
+                ]
             ratio = time_ratio(summary, summaries)
             row += [
                 len(summary['seeds']), ' '.join(map(str, summary['seeds'])),
-                summary['epochs'],
-                summary['train_s'],
+                summary['epochs'], summary['train_s'],
                 '' if summary['cpu_s'] is None else summary['cpu_s'],
-                '' if ratio is None else ratio,
-                summary['time_complete']
+                '' if ratio is None else ratio, summary['time_complete']
             ]
             writer.writerow(row)
 
@@ -680,8 +681,13 @@ def plot_per_class(path: str, summaries: Dict[str, dict]) -> None:
     ax = figure.add_subplot()
     count_ax = ax.twinx()
     # The counts as pale bars behind the recall lines.
-    count_ax.bar(x, counts[order], width=0.8, color='0.88', zorder=0,
-                 label='training images')
+    count_ax.bar(
+        x,
+        counts[order],
+        width=0.8,
+        color='0.88',
+        zorder=0,
+        label='training images')
     count_ax.set_yscale('log')
     count_ax.set_ylabel('training images (log scale)')
     ax.set_zorder(count_ax.get_zorder() + 1)
@@ -704,13 +710,13 @@ def plot_per_class(path: str, summaries: Dict[str, dict]) -> None:
     ax.set_ylim(0, 100)
     ax.set_ylabel('recall (%), mean over seeds')
     ax.set_xticks(x)
-    ax.set_xticklabels(
-        [f'{names[i]}\n({counts[i]})' for i in order],
-        rotation=90 if len(order) > 12 else 0,
-        fontsize=7)
+    ax.set_xticklabels([f'{names[i]}\n({counts[i]})' for i in order],
+                       rotation=90 if len(order) > 12 else 0,
+                       fontsize=7)
     ax.set_xlabel('class (training images), most frequent first')
-    handles = (ax.get_legend_handles_labels()[0] +
-               count_ax.get_legend_handles_labels()[0])
+    handles = (
+        ax.get_legend_handles_labels()[0] +
+        count_ax.get_legend_handles_labels()[0])
     figure.legend(
         handles=handles,
         loc='outside lower center',
@@ -723,8 +729,8 @@ def plot_per_class(path: str, summaries: Dict[str, dict]) -> None:
 def main(argv=None):
     args = parse_args(argv)
     seeds = args.seeds[:1] if args.quick else args.seeds
-    work_dir = osp.abspath(args.work_dir.rstrip('/\\') +
-                           ('-quick' if args.quick else ''))
+    work_dir = osp.abspath(
+        args.work_dir.rstrip('/\\') + ('-quick' if args.quick else ''))
     check_option_value('--work-dir', work_dir)
     wanted = set(args.methods or METHODS) | {BASELINE}
     methods = [name for name in METHODS if name in wanted]

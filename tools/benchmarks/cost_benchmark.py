@@ -140,8 +140,7 @@ LOSSES = OrderedDict([
     ('ReweightedCE',
      dict(
          type='ReweightedCrossEntropyLoss',
-         class_weight=lambda counts: class_balanced_weights(counts).tolist())
-     ),
+         class_weight=lambda counts: class_balanced_weights(counts).tolist())),
     ('BalancedSoftmax', dict(type='BalancedSoftmaxLoss')),
     ('LogitAdjusted', dict(type='LogitAdjustedLoss')),
     ('LabelAwareSmoothing', dict(type='LabelAwareSmoothingLoss')),
@@ -358,15 +357,14 @@ def peak_step_memory(step: Callable[[], None], logits: torch.Tensor,
         step()
         torch.cuda.synchronize()
         return torch.cuda.max_memory_allocated() - before
-    with profile(activities=[ProfilerActivity.CPU],
-                 profile_memory=True) as prof:
+    with profile(
+            activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
     # Every allocation (+bytes) and free (-bytes) of the step, in order.
     events = sorted((event.start_ns(), event.nbytes())
                     for event in prof.profiler.kineto_results.events()
                     if event.name() == '[memory]')
-    return max(itertools.accumulate(nbytes for _, nbytes in events),
-               default=0)
+    return max(itertools.accumulate(nbytes for _, nbytes in events), default=0)
 
 
 def measure_losses(names: List[str], batch: int, num_classes: int,
@@ -682,8 +680,8 @@ def run_plain(cfg: Config, data, num_iters: Optional[int],
     model.backbone.init_weights()  # the config's init, as the Runner does
     model.to(device).train()
     optim_cfg = dict(cfg.optim_wrapper.optimizer)
-    optimizer = getattr(torch.optim, optim_cfg.pop('type'))(
-        model.parameters(), **optim_cfg)
+    optimizer = getattr(torch.optim, optim_cfg.pop('type'))(model.parameters(),
+                                                            **optim_cfg)
     # The config's first epoch: linear warm-up from 0.1x, per iteration.
     scheduler = torch.optim.lr_scheduler.LinearLR(
         optimizer, start_factor=0.1, total_iters=num_iters)
@@ -724,8 +722,7 @@ def measure_overhead(args) -> Tuple[List[float], List[float]]:
             if which == 'plain':
                 plain_s.append(run_plain(cfg, data, args.iters, device))
             else:
-                runner_s.append(
-                    run_runner(cfg, args.iters, f'overhead_{r}'))
+                runner_s.append(run_runner(cfg, args.iters, f'overhead_{r}'))
     return runner_s, plain_s
 
 
@@ -737,8 +734,7 @@ def _images(num: int, generator: torch.Generator) -> dict:
     labels = torch.arange(num) % 10
     return dict(
         inputs=torch.randint(
-            0, 256, (num, 1, 28, 28), generator=generator,
-            dtype=torch.uint8),
+            0, 256, (num, 1, 28, 28), generator=generator, dtype=torch.uint8),
         data_samples=[DataSample().set_gt_label(int(y)) for y in labels])
 
 
@@ -858,14 +854,13 @@ RIDE_MODELS = (
      (3, 32, 32)),
     ('ImageNet-LT ResNet-50',
      osp.join(ROOT, 'configs/ride/ride_resnet50-3exp_8xb32_imagenet-lt.py'),
-     osp.join(ROOT, 'configs/ce/ce_resnet50_8xb64_imagenet-lt.py'),
-     (3, 224, 224)),
+     osp.join(ROOT,
+              'configs/ce/ce_resnet50_8xb64_imagenet-lt.py'), (3, 224, 224)),
 )
 
 
 def ride_expected_flops(shared: float, experts: List[float],
-                        routers: List[float],
-                        fractions: List[float]) -> float:
+                        routers: List[float], fractions: List[float]) -> float:
     """Expected multiply-adds per sample of a routed RIDE model.
 
     Args:
@@ -895,13 +890,13 @@ def _backbone_flops(backbone: nn.Module, shape: Tuple[int, ...]) -> dict:
     return analyzer.by_module()
 
 
-def ride_flops(ride_cfg: str, single_cfg: str,
-               shape: Tuple[int, ...]) -> dict:
+def ride_flops(ride_cfg: str, single_cfg: str, shape: Tuple[int, ...]) -> dict:
     """Multiply-adds per sample of the single model and of RIDE's parts."""
     single = MODELS.build(Config.fromfile(single_cfg).model)
     head = single.head
-    single_flops = (_backbone_flops(single.backbone, shape)[''] +
-                    head.in_channels * head.num_classes)
+    single_flops = (
+        _backbone_flops(single.backbone, shape)[''] +
+        head.in_channels * head.num_classes)
     cfg = Config.fromfile(ride_cfg)
     cfg.model.backbone.pop('init_cfg', None)
     model = MODELS.build(cfg.model)
@@ -914,7 +909,8 @@ def ride_flops(ride_cfg: str, single_cfg: str,
     routers = [
         head.in_channels * router.hidden_channels + router.hidden_channels +
         router.top_k
-    ] * (head.num_experts - 1)
+    ] * (
+        head.num_experts - 1)
     return dict(
         single=single_flops,
         shared=flops[''] - sum(expert_flops),
@@ -972,8 +968,9 @@ def measure_ride_step(args) -> dict:
                 freeze_module(model.get_submodule(part))
         model.to(args.device).train()
         optim = OptimWrapper(
-            torch.optim.SGD([p for p in model.parameters()
-                             if p.requires_grad], lr=0.01, momentum=0.9))
+            torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
+                            lr=0.01,
+                            momentum=0.9))
         steps[name] = functools.partial(model.train_step, data, optim)
     sync = synchronizer(args.device)
     result = {}
@@ -993,8 +990,8 @@ def main(argv=None):
     # of the plain model off the screen (the Runner sets its own).
     MMLogger.get_instance('cost_benchmark', log_level='WARNING')
     device = torch.device(args.device)
-    name = (torch.cuda.get_device_name(device)
-            if device.type == 'cuda' else 'CPU')
+    name = (
+        torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU')
     print(f'Device: {args.device} ({name}); torch {torch.__version__}, '
           f'{torch.get_num_threads()} threads')
     missed = 0
@@ -1016,9 +1013,11 @@ def main(argv=None):
             results = measure_syncs(names, batch, num_classes, args)
             print(f'\n== host reads of the checks, batch {batch}, '
                   f'{num_classes} classes, on {args.device}:')
-            print('\n'.join(
-                syncs_table(results, runtime_checks.DEFAULT_CHECK_INTERVAL)),
-                  flush=True)
+            print(
+                '\n'.join(
+                    syncs_table(results,
+                                runtime_checks.DEFAULT_CHECK_INTERVAL)),
+                flush=True)
     if 'overhead' in args.parts:
         runner_s, plain_s = measure_overhead(args)
         ratios = [r / p for r, p in zip(runner_s, plain_s)]
@@ -1045,18 +1044,22 @@ def main(argv=None):
                            f'{"ok" if ok else "MISS"}')
             else:
                 verdict = 'exact, for comparison'
-            print(f'{method}: plain {meta["plain_s"] * 1e3:.1f} ms -> meta '
-                  f'{meta["time"]:.2f}× ±{meta["spread"]:.0%} ({verdict}); '
-                  f'peak memory {format_bytes(meta["meta_peak"])} vs '
-                  f'{format_bytes(meta["plain_peak"])} plain (parameters '
-                  f'{format_bytes(meta["params"])})', flush=True)
+            print(
+                f'{method}: plain {meta["plain_s"] * 1e3:.1f} ms -> meta '
+                f'{meta["time"]:.2f}× ±{meta["spread"]:.0%} ({verdict}); '
+                f'peak memory {format_bytes(meta["meta_peak"])} vs '
+                f'{format_bytes(meta["plain_peak"])} plain (parameters '
+                f'{format_bytes(meta["params"])})',
+                flush=True)
     if 'paco' in args.parts:
         result = measure_paco(args)
-        print(f'\n== PaCo iteration (ResNet-8, batch 128, two views) on '
-              f'{args.device}: CE {result["ce_s"] * 1e3:.1f} ms -> PaCo '
-              f'{result["time"]:.2f}× ±{result["spread"]:.0%}; peak memory '
-              f'{format_bytes(result["paco_peak"])} vs '
-              f'{format_bytes(result["ce_peak"])} CE', flush=True)
+        print(
+            f'\n== PaCo iteration (ResNet-8, batch 128, two views) on '
+            f'{args.device}: CE {result["ce_s"] * 1e3:.1f} ms -> PaCo '
+            f'{result["time"]:.2f}× ±{result["spread"]:.0%}; peak memory '
+            f'{format_bytes(result["paco_peak"])} vs '
+            f'{format_bytes(result["ce_peak"])} CE',
+            flush=True)
     if 'ride' in args.parts:
         step = measure_ride_step(args)
         print(f'\n== RIDE iteration (batch 128, Fashion-MNIST-LT configs) on '
@@ -1082,8 +1085,7 @@ def main(argv=None):
                     f'RIDE, {experts} experts: all {full / 1e9:.4f} G '
                     f'({full / flops["single"]:.2f}×)')
             if usage is not None and shape == (1, 28, 28):
-                routed = ride_expected_flops(flops['shared'],
-                                             flops['experts'],
+                routed = ride_expected_flops(flops['shared'], flops['experts'],
                                              flops['routers'], usage)
                 average = sum((k + 1) * f for k, f in enumerate(usage))
                 line += (f'; routed ({average:.2f} experts on average; '

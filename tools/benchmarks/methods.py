@@ -87,7 +87,8 @@ METHODS = OrderedDict([
     ]),
     # The config's tau (1.0): tuning it on the validation split would tune
     # it on the test set, which Fashion-MNIST-LT's configs share.
-    ('tau-norm', [CE, Stage(_fmnist('decoupling', 'tau-norm'), train=False)]),
+    ('tau-norm', [CE,
+                  Stage(_fmnist('decoupling', 'tau-norm'), train=False)]),
     # No One Left Behind (Du and Wu, CVPR 2023): stage one is the CE model,
     # its classifier re-trained with the geometric mean loss; the ensemble
     # also predicts with the CE classifier (temperatures 1: the validation
@@ -98,10 +99,9 @@ METHODS = OrderedDict([
     # learnable class centres and a momentum-encoder queue, on the 6-epoch
     # budget; then GML's classifier stage on the PaCo model, as for CE-GML.
     ('PaCo', [Stage(_fmnist('paco', 'paco'))]),
-    ('PaCo-GML', [
-        Stage(_fmnist('paco', 'paco')),
-        Stage(_fmnist('gml', 'paco-gml'))
-    ]),
+    ('PaCo-GML',
+     [Stage(_fmnist('paco', 'paco')),
+      Stage(_fmnist('gml', 'paco-gml'))]),
     ('PaCo-GML-ensemble', [
         Stage(_fmnist('paco', 'paco')),
         Stage(_fmnist('gml', 'paco-gml-ensemble'))
@@ -186,15 +186,17 @@ METHODS = OrderedDict([
     # experts alone (all three, no router) and RIDE + GML (one GML
     # classifier per expert, 2 epochs) share that first stage.
     ('RIDE', [
-        Stage('configs/ride/ride_resnet8-3exp_1xb128_fashion-mnist-lt-r100.py'),
+        Stage(
+            'configs/ride/ride_resnet8-3exp_1xb128_fashion-mnist-lt-r100.py'),
         Stage('configs/ride/ride-router_resnet8-3exp_1xb512_'
               'fashion-mnist-lt-r100.py')
     ]),
-    ('RIDE-experts', [
-        Stage('configs/ride/ride_resnet8-3exp_1xb128_fashion-mnist-lt-r100.py')
-    ]),
+    ('RIDE-experts',
+     [Stage('configs/ride/ride_resnet8-3exp_1xb128_fashion-mnist-lt-r100.py')
+      ]),
     ('RIDE-GML', [
-        Stage('configs/ride/ride_resnet8-3exp_1xb128_fashion-mnist-lt-r100.py'),
+        Stage(
+            'configs/ride/ride_resnet8-3exp_1xb128_fashion-mnist-lt-r100.py'),
         Stage('configs/gml/ride-gml_resnet8-3exp_1xb128_'
               'fashion-mnist-lt-r100.py')
     ]),

@@ -26,8 +26,10 @@ from mmlt.datasets import LongTailDataset
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config whose train set to split')
-    parser.add_argument('--out', help='split file to write (omit to only '
-                        'print the class counts)')
+    parser.add_argument(
+        '--out',
+        help='split file to write (omit to only '
+        'print the class counts)')
     parser.add_argument(
         '--overwrite', action='store_true', help='replace an existing file')
     parser.add_argument(

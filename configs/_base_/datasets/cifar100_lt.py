@@ -15,8 +15,7 @@ data_preprocessor = dict(
 
 train_dataloader = dict(
     dataset=dict(
-        max_count=500,
-        dataset=dict(type=dataset_type, data_root=data_root)))
+        max_count=500, dataset=dict(type=dataset_type, data_root=data_root)))
 val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
 # Many > 100, Medium 20-100, Few < 20 training images: all three groups are

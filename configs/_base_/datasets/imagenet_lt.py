@@ -57,8 +57,8 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 # Many > 100, Medium 20-100, Few < 20 training images (Liu et al.).
-val_evaluator = dict(type='LongTailMetric', topk=(1, 5), many_thr=100,
-                     few_thr=20)
+val_evaluator = dict(
+    type='LongTailMetric', topk=(1, 5), many_thr=100, few_thr=20)
 
 test_dataloader = dict(
     batch_size=64,

@@ -13,9 +13,8 @@ from typing import Sequence, Tuple
 import numpy as np
 
 
-def group_by_class(
-        labels: Sequence[int],
-        num_classes: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def group_by_class(labels: Sequence[int], num_classes: int
+                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group dataset indices by class, for drawing images of a class.
 
     Args:

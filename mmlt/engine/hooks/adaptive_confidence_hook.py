@@ -46,9 +46,9 @@ def update_confidence(confidence: torch.Tensor,
     return (confidence + step * change.to(confidence)).clamp(0.0, 1.0)
 
 
-def check_validation_every_epoch(train_loop, val_loop,
-                                 name: str = 'AdaptiveConfidenceHook'
-                                 ) -> None:
+def check_validation_every_epoch(train_loop,
+                                 val_loop,
+                                 name: str = 'AdaptiveConfidenceHook') -> None:
     """Refuse a run that does not validate after every epoch.
 
     The adaptive confidence compares each validation with the previous one,
@@ -81,14 +81,16 @@ def check_validation_every_epoch(train_loop, val_loop,
             f'tools/train.py --no-validate). Enable validation (drop '
             f'--no-validate; set val_dataloader, val_cfg and a LongTailMetric '
             f'val_evaluator) ' + no_ad)
-    if isinstance(train_loop, IterBasedTrainLoop) or not hasattr(
-            train_loop, 'val_interval'):
+    if isinstance(
+            train_loop,
+            IterBasedTrainLoop) or not hasattr(train_loop, 'val_interval'):
         raise RuntimeError(
             f'{name} updates lambda once per epoch and needs an epoch-based '
             f'train loop (train_cfg = dict(by_epoch=True, ...)), got '
             f'{type(train_loop).__name__}; ' + no_ad)
-    intervals = list(getattr(train_loop, 'dynamic_intervals', None)
-                     or [train_loop.val_interval])
+    intervals = list(
+        getattr(train_loop, 'dynamic_intervals', None)
+        or [train_loop.val_interval])
     val_begin = getattr(train_loop, 'val_begin', 1)
     if any(interval != 1 for interval in intervals) or val_begin > 1:
         dynamic = (f', dynamic intervals {intervals}'
@@ -157,8 +159,10 @@ class AdaptiveConfidenceHook(Hook):
                  step: float = 0.05,
                  reference: str = 'start',
                  priority='NORMAL') -> None:
-        if isinstance(step, bool) or not isinstance(
-                step, (int, float)) or not 0 <= step <= 1:
+        if isinstance(
+                step,
+                bool) or not isinstance(step,
+                                        (int, float)) or not 0 <= step <= 1:
             raise ValueError(f'{type(self).__name__}: `step` must be a '
                              f'number in [0, 1], got {step!r}.')
         if reference not in self.REFERENCES:
@@ -234,10 +238,9 @@ class AdaptiveConfidenceHook(Hook):
                 f'use LongTailMetric as (first per-class) val_evaluator.')
         accuracy = torch.tensor(recall[0], dtype=torch.float64) / 100.0
         if accuracy.numel() != head.confidence.numel():
-            raise ValueError(
-                f'{type(self).__name__}: the metric reports '
-                f'{accuracy.numel()} classes, the head has '
-                f'{head.confidence.numel()}.')
+            raise ValueError(f'{type(self).__name__}: the metric reports '
+                             f'{accuracy.numel()} classes, the head has '
+                             f'{head.confidence.numel()}.')
         # In the stored precision: an unchanged accuracy must compare equal
         # to its float32 record (0.1 in float64 is not 0.1 in float32).
         accuracy = accuracy.to(head.prev_class_acc)
@@ -251,9 +254,8 @@ class AdaptiveConfidenceHook(Hook):
             head.confidence_epoch.fill_(epoch)
         if bool(tail.any()):
             values = head.confidence[tail]
-            for name, value in (('mean', values.mean()),
-                                ('min', values.min()), ('max',
-                                                        values.max())):
+            for name, value in (('mean', values.mean()), ('min', values.min()),
+                                ('max', values.max())):
                 runner.message_hub.update_scalar(f'afg/confidence_{name}',
                                                  float(value))
         if head.confidence.numel() <= 100:

@@ -64,8 +64,8 @@ def place_anchors(anchors: torch.Tensor, counts: torch.Tensor,
     before = counts[:rank].sum(0)  # slots the lower ranks take
     row_class = torch.repeat_interleave(
         torch.arange(capacity.numel(), device=anchors.device), capacity)
-    pos = torch.arange(row_class.numel(),
-                       device=anchors.device) - offset[row_class]
+    pos = torch.arange(
+        row_class.numel(), device=anchors.device) - offset[row_class]
     keep = (pos < counts[rank][row_class]) & (
         before[row_class] + pos < capacity[row_class])
     merged = torch.zeros_like(anchors)
@@ -74,7 +74,8 @@ def place_anchors(anchors: torch.Tensor, counts: torch.Tensor,
     return merged, torch.minimum(counts.sum(0), capacity)
 
 
-def gather_anchors(anchors: torch.Tensor, anchor_count: torch.Tensor,
+def gather_anchors(anchors: torch.Tensor,
+                   anchor_count: torch.Tensor,
                    capacity: torch.Tensor,
                    chunk_numel: int = 1 << 26) -> tuple:
     """Merge per-rank anchors: per class, rank 0's first, then rank 1's...
@@ -100,16 +101,15 @@ def gather_anchors(anchors: torch.Tensor, anchor_count: torch.Tensor,
         # buffer a rank (an all_gather would hold W of them).
         all_reduce_chunked(merged, chunk_numel)
     else:
-        merged, count = place_anchors(anchors, anchor_count[None], capacity,
-                                      0)
+        merged, count = place_anchors(anchors, anchor_count[None], capacity, 0)
     # Drop the unfilled slots (a class with fewer samples than its
     # capacity on all ranks, e.g. the padding of the sampler missing).
     capacity = capacity.to(merged.device)
     offset = capacity.cumsum(0) - capacity
     row_class = torch.repeat_interleave(
         torch.arange(capacity.numel(), device=merged.device), capacity)
-    pos = torch.arange(row_class.numel(),
-                       device=merged.device) - offset[row_class]
+    pos = torch.arange(
+        row_class.numel(), device=merged.device) - offset[row_class]
     return merged[pos < count.to(merged.device)[row_class]], count
 
 
@@ -253,8 +253,7 @@ class ClassFeatureStatsHook(Hook):
                 model, runner.train_dataloader)
         all_reduce_moments(moments)
         capacity, cap = head.anchor_capacity()
-        anchors, anchor_count = gather_anchors(anchors, anchor_count,
-                                               capacity)
+        anchors, anchor_count = gather_anchors(anchors, anchor_count, capacity)
         head.set_feature_stats(moments, anchors, anchor_count)
         tail = head.tail_mask()
         if cap is None:
@@ -335,17 +334,15 @@ class ClassFeatureStatsHook(Hook):
             for data in dataloader:
                 data = model.data_preprocessor(data, False)
                 feats = head.pre_logits(model.extract_feat(data['inputs']))
-                labels = torch.cat([
-                    s.gt_label for s in data['data_samples']
-                ]).to(feats.device)
+                labels = torch.cat([s.gt_label for s in data['data_samples']
+                                    ]).to(feats.device)
                 # Transformed once: moments and anchors share it.
                 transformed = head.transform(feats.float())
-                moments = class_moments(transformed, labels,
-                                        head.num_classes,
+                moments = class_moments(transformed, labels, head.num_classes,
                                         head.covariance_type, head.sketch,
                                         moments)
-                rows = batch_anchor_slots(labels, tail, anchor_count,
-                                          capacity, offset, total)
+                rows = batch_anchor_slots(labels, tail, anchor_count, capacity,
+                                          offset, total)
                 anchors.index_copy_(0, rows, transformed.to(anchors))
                 anchor_count.index_add_(0, labels, (rows < total).long())
         finally:

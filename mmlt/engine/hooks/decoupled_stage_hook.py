@@ -176,8 +176,10 @@ class DecoupledStageHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         frozen = self._freeze(model)
-        done = [f'froze {", ".join(frozen)} (BN statistics '
-                f'{self.bn_statistics})']
+        done = [
+            f'froze {", ".join(frozen)} (BN statistics '
+            f'{self.bn_statistics})'
+        ]
         if self.reinit_head and fresh:
             reinit_module(model.head)
             _drop_optimizer_state(runner.optim_wrapper,
@@ -225,8 +227,10 @@ class DecoupledStageHook(Hook):
     def _set_loss(self, runner, model: nn.Module) -> None:
         device = next(model.parameters()).device
         self.loss.to(device)
-        counts = next((hook.class_counts for hook in runner.hooks
-                       if isinstance(hook, ClassCountsHook)), None)
+        counts = next(
+            (hook.class_counts
+             for hook in runner.hooks if isinstance(hook, ClassCountsHook)),
+            None)
         if counts is not None:
             for module in self.loss.modules():
                 if isinstance(module, ClassCountsMixin):
@@ -247,8 +251,7 @@ class DecoupledStageHook(Hook):
         loop.dataloader = runner.build_dataloader(
             loader_cfg,
             seed=runner.seed,
-            diff_rank_seed=runner._randomness_cfg.get('diff_rank_seed',
-                                                      False))
+            diff_rank_seed=runner._randomness_cfg.get('diff_rank_seed', False))
         # DistSamplerSeedHook may already have run for this epoch.
         if hasattr(loop.dataloader.sampler, 'set_epoch'):
             loop.dataloader.sampler.set_epoch(runner.epoch)

@@ -80,9 +80,9 @@ class DeferredReweightingHook(Hook):
         reweighted = runner.epoch >= self.drw_epoch
         names, weights = [], None
         for name, module in _reweightable(runner.model):
-            weights = deferred_reweighting_weights(
-                module.get_class_counts(), runner.epoch, self.drw_epoch,
-                self.beta)
+            weights = deferred_reweighting_weights(module.get_class_counts(),
+                                                   runner.epoch,
+                                                   self.drw_epoch, self.beta)
             module.set_class_weight(weights)
             names.append(name)
         if reweighted != self._reweighted and names:

@@ -16,9 +16,9 @@ from mmlt.utils import count_classes
 CHECKPOINT_KEY = 'meta_reweight_eps_stats'
 
 
-def accumulate_epsilon(stats: Optional[Dict[str, torch.Tensor]],
-                       eps: torch.Tensor, weight: torch.Tensor,
-                       labels: torch.Tensor,
+def accumulate_epsilon(stats: Optional[Dict[str,
+                                            torch.Tensor]], eps: torch.Tensor,
+                       weight: torch.Tensor, labels: torch.Tensor,
                        num_classes: int) -> Dict[str, torch.Tensor]:
     r"""Fold one step's :math:`\epsilon` into running per-class sums.
 
@@ -53,9 +53,8 @@ def accumulate_epsilon(stats: Optional[Dict[str, torch.Tensor]],
     return stats
 
 
-def summarize_epsilon(stats: Dict[str, torch.Tensor],
-                      class_counts, many_thr: int,
-                      few_thr: int) -> Dict[str, float]:
+def summarize_epsilon(stats: Dict[str, torch.Tensor], class_counts,
+                      many_thr: int, few_thr: int) -> Dict[str, float]:
     r"""Range, mean and mean per shot group of the accumulated
     :math:`\epsilon`.
 
@@ -77,8 +76,8 @@ def summarize_epsilon(stats: Dict[str, torch.Tensor],
         eps_min=float(stats['min']),
         eps_max=float(stats['max']),
         eps_mean=float(sums.sum() / total) if total else float('nan'),
-        negative_weight_frac=float(stats['negative']) / total
-        if total else float('nan'),
+        negative_weight_frac=float(stats['negative']) /
+        total if total else float('nan'),
         samples=int(total))
     for group, mask in shot_groups(class_counts, many_thr, few_thr).items():
         n = counts[mask].sum()
@@ -192,7 +191,9 @@ class MetaReweightHook(Hook):
             f'{len(self._loader)} batches a pass; meta stage from epoch '
             f'{model.meta_start_epoch}.')
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch=None) -> None:
         """Hand the model the epoch and, in the meta stage, lr and batch."""
         model = _unwrap(runner.model)
@@ -202,7 +203,10 @@ class MetaReweightHook(Hook):
         model.set_meta_inputs(runner.epoch, _current_lr(runner),
                               self.dev_batch(runner.iter))
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs=None) -> None:
         """Release the development batch; fold the step's eps into the
         epoch's statistics."""
@@ -230,18 +234,22 @@ class MetaReweightHook(Hook):
         name = 'weights' if model.variant == 'l2rw' else 'eps'
         runner.logger.info(
             f'{type(self).__name__}: epoch {runner.epoch + 1} {name} over '
-            f'{summary["samples"]} samples: ' + ', '.join(
-                f'{k} {v:.4g}' for k, v in summary.items() if k != 'samples'))
+            f'{summary["samples"]} samples: ' +
+            ', '.join(f'{k} {v:.4g}'
+                      for k, v in summary.items() if k != 'samples'))
         runner.message_hub.update_info('meta_reweight/eps', summary)
         runner.visualizer.add_scalars(
             {f'meta_reweight/{k}': v
-             for k, v in summary.items()}, step=runner.epoch + 1)
+             for k, v in summary.items()},
+            step=runner.epoch + 1)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Keep the running statistics of a checkpoint taken mid-epoch."""
         if self._stats is not None:
             checkpoint[CHECKPOINT_KEY] = {
-                k: v.detach().cpu() for k, v in self._stats.items()}
+                k: v.detach().cpu()
+                for k, v in self._stats.items()
+            }
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Restore the running statistics (on the model's device)."""

@@ -163,10 +163,11 @@ class PerClassRecallHook(Hook):
             title=f'{split}: per-class recall')
         if plot:
             figure.savefig(path + '.png', dpi=150)
-        if self.visualize:
-            runner.visualizer.add_image(
-                f'per_class_recall_{split}', figure_to_rgb(figure),
-                step=epoch)
+        # A runner always has a visualizer; stand-ins in tools may not.
+        visualizer = getattr(runner, 'visualizer', None)
+        if self.visualize and visualizer is not None:
+            visualizer.add_image(
+                f'per_class_recall_{split}', figure_to_rgb(figure), step=epoch)
 
 
 def _train_progress(runner) -> tuple:

@@ -7,9 +7,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
-from torch.nn.modules.batchnorm import _BatchNorm
-
 from mmpretrain.registry import MODELS
+from torch.nn.modules.batchnorm import _BatchNorm
 
 # Channel widths of the three stages relative to ``base_channels`` and their
 # strides, as in He et al. (2016), sec. 4.2: 16/32/64 channels on 32/16/8 maps.
@@ -150,8 +149,8 @@ class CifarResNet(BaseModule):
                          layer=['_BatchNorm', 'GroupNorm'])
                  ]):
         super().__init__(init_cfg=init_cfg)
-        if (not isinstance(depth, int) or isinstance(depth, bool)
-                or depth < 8 or (depth - 2) % 6 != 0):
+        if (not isinstance(depth, int) or isinstance(depth, bool) or depth < 8
+                or (depth - 2) % 6 != 0):
             raise ValueError(
                 'CifarResNet: `depth` must be 6n+2 with n >= 1, e.g. one of '
                 f'8, 14, 20, 32, 44, 56, 110; got {depth!r}')
@@ -185,8 +184,8 @@ class CifarResNet(BaseModule):
 
         self.res_layers = []
         channels = base_channels
-        for i, (width, stride) in enumerate(zip(_STAGE_WIDTHS,
-                                                _STAGE_STRIDES)):
+        for i, (width,
+                stride) in enumerate(zip(_STAGE_WIDTHS, _STAGE_STRIDES)):
             out_channels = base_channels * width
             blocks = []
             for j in range(self.num_blocks):

@@ -6,8 +6,8 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
-
 from mmpretrain.registry import MODELS
+
 from .cifar_resnet import CifarBasicBlock
 
 

@@ -5,7 +5,6 @@ from typing import Sequence, Tuple
 import torch
 import torch.nn as nn
 from mmpretrain.models.backbones import ResNet
-
 from mmpretrain.registry import MODELS
 
 

@@ -1,5 +1,8 @@
 # Copyright (c) mmlt contributors. All rights reserved.
-from .meta_reweight import (epsilon_gradient, look_ahead,  # noqa: F401
-                            meta_reweighted_loss, meta_sample_weights)
+from .meta_reweight import (
+    epsilon_gradient,
+    look_ahead,  # noqa: F401
+    meta_reweighted_loss,
+    meta_sample_weights)
 from .meta_reweight_classifier import MetaReweightClassifier  # noqa: F401
 from .paco import PaCo  # noqa: F401

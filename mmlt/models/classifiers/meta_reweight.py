@@ -221,8 +221,8 @@ def loss_central_difference(loss_fn: Callable[[Params], torch.Tensor],
     Returns:
         torch.Tensor: The products, shape ``(N, )``.
     """
-    step = check_number('loss_central_difference', 'step', step, 0,
-                        low_inclusive=False)
+    step = check_number(
+        'loss_central_difference', 'step', step, 0, low_inclusive=False)
     with torch.no_grad():
         # A tensor, not a Python float: no host sync on the hot path.
         norm = torch.sqrt(sum((t.double()**2).sum() for t in tangents))
@@ -230,10 +230,11 @@ def loss_central_difference(loss_fn: Callable[[Params], torch.Tensor],
         # No direction (norm 0): every product is 0; h = 0 keeps the
         # parameters finite and the result is masked below.
         h = torch.where(nonzero, step / norm, torch.zeros_like(norm))
-        plus, minus = (loss_fn({
-            name: p.detach() + sign * h.to(p) * t.to(p)
-            for (name, p), t in zip(params.items(), tangents)
-        }) for sign in (1, -1))
+        plus, minus = (
+            loss_fn({
+                name: p.detach() + sign * h.to(p) * t.to(p)
+                for (name, p), t in zip(params.items(), tangents)
+            }) for sign in (1, -1))
         diff = (plus - minus) / (2 * h).to(plus)
         return torch.where(nonzero, diff, torch.zeros_like(diff))
 
@@ -329,10 +330,10 @@ def epsilon_gradient(losses: torch.Tensor,
             else:
                 full, retain = losses, True
             weight = class_weight.detach().to(full.dtype)
-            grads = torch.autograd.grad((weight * full).mean(),
-                                        [params[n] for n in names],
-                                        retain_graph=retain,
-                                        allow_unused=True)
+            grads = torch.autograd.grad(
+                (weight * full).mean(), [params[n] for n in names],
+                retain_graph=retain,
+                allow_unused=True)
             grads = average_across_ranks([
                 torch.zeros_like(params[n]) if g is None else g
                 for n, g in zip(names, grads)
@@ -348,8 +349,7 @@ def epsilon_gradient(losses: torch.Tensor,
             for n, g in zip(names, dev_grads)
         ])
         if directional_derivative == 'forward_ad':
-            products = loss_directional_derivative(loss_fn, params,
-                                                   dev_grads)
+            products = loss_directional_derivative(loss_fn, params, dev_grads)
         else:
             products = loss_central_difference(loss_fn, params, dev_grads,
                                                difference_step)

@@ -157,8 +157,8 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
                              f'`loss_module` (e.g. LinearClsHead).')
         self.meta_start_epoch = meta_start_epoch
         self.variant = variant
-        self.beta = check_number(name, 'beta', beta, 0, 1,
-                                 high_inclusive=False)
+        self.beta = check_number(
+            name, 'beta', beta, 0, 1, high_inclusive=False)
         self.class_balanced_pretrain = class_balanced_pretrain
         self.register_buffer('cb_weight', None, persistent=False)
         self.init_class_counts(class_counts,
@@ -241,8 +241,7 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
         if not meta:
             return dict(loss=(class_weight * losses).mean())
         if not self.needs_dev_batch(self._epoch):  # tau = 0: eps = 0
-            self._record(torch.zeros_like(class_weight), class_weight,
-                         target)
+            self._record(torch.zeros_like(class_weight), class_weight, target)
             return dict(loss=(class_weight * losses).mean())
         if self._dev_batch is None or self._lr is None:
             raise RuntimeError(f'{name}: no development batch or learning '
@@ -253,18 +252,11 @@ class MetaReweightClassifier(ClassCountsMixin, ImageClassifier):
         dev_target = _target(dev['data_samples'])
         params = {n: p for n, p in self.named_parameters() if p.requires_grad}
         out = meta_reweighted_loss(
-            losses,
-            class_weight,
-            params,
-            lambda new: self.functional_loss(new, inputs, target),
-            lambda new: self.functional_loss(new, dev['inputs'],
-                                             dev_target).mean(),
-            self._lr,
-            self.meta_lr,
-            self.variant,
-            self.directional_derivative,
-            self.difference_step,
-            self.lookahead_reduction)
+            losses, class_weight, params,
+            lambda new: self.functional_loss(new, inputs, target), lambda new:
+            self.functional_loss(new, dev['inputs'], dev_target).mean(),
+            self._lr, self.meta_lr, self.variant, self.directional_derivative,
+            self.difference_step, self.lookahead_reduction)
         weight = out['weight']
         self._record(
             weight if self.variant == 'l2rw' else weight - class_weight,

@@ -15,17 +15,15 @@ from ..losses.runtime_checks import has_data
 from ..losses.utils import check_choice, check_number, set_buffer
 from ..utils.feature_calibration import (COVARIANCE_TYPES, MEAN_TRANSFERS,
                                          SUPPORT_WEIGHTINGS, anchor_capacity,
-                                         check_confidence,
-                                         check_support_size,
-                                         finalize_class_stats,
-                                         inverse_tukey_transform,
-                                         pick_anchors,
+                                         check_confidence, check_support_size)
+from ..utils.feature_calibration import \
+    choose_covariance_type as _choose_covariance_type
+from ..utils.feature_calibration import (finalize_class_stats,
+                                         inverse_tukey_transform, pick_anchors,
                                          sample_class_gaussian,
                                          sample_generated,
                                          stage_two_memory_bytes,
                                          support_weights, tukey_transform)
-from ..utils.feature_calibration import \
-    choose_covariance_type as _choose_covariance_type
 
 
 def afg_tail_mask(counts: torch.Tensor, tail_max_count: int,
@@ -190,15 +188,19 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         if max_anchors_per_class is not None:
             int_args.append(('max_anchors_per_class', max_anchors_per_class))
         for arg, value in int_args:
-            if isinstance(value, bool) or not isinstance(value,
-                                                         int) or value < 1:
+            if isinstance(value,
+                          bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f'{name}: `{arg}` must be an int >= 1, got '
                                  f'{value!r}.')
         check_confidence(name, confidence)
         self.alpha = check_number(name, 'alpha', alpha, low=0)
         self.beta = check_number(name, 'beta', beta, low=0)
-        check_number(name, 'memory_limit_gb', memory_limit_gb, low=0,
-                     low_inclusive=False)
+        check_number(
+            name,
+            'memory_limit_gb',
+            memory_limit_gb,
+            low=0,
+            low_inclusive=False)
         if support_weighting is None:
             support_weighting = self.DEFAULT_WEIGHTING
         if mean_transfer is None:
@@ -242,20 +244,22 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         self.register_buffer('feature_count', torch.zeros(C))
         self.register_buffer('anchor_count', torch.zeros(C, dtype=torch.long))
         self.register_buffer('feature_checksum', torch.zeros(C))
-        for name, shape in (('feature_mean', (C, d)), ('feature_root',
-                                                        (C, d, r)),
-                            ('feature_diag', (C, d)), ('anchors', (0, d)),
-                            ('support_weight', (0, k))):
+        for name, shape in (('feature_mean',
+                             (C, d)), ('feature_root',
+                                       (C, d, r)), ('feature_diag', (C, d)),
+                            ('anchors', (0, d)), ('support_weight', (0, k))):
             self.register_buffer(name, torch.zeros(shape), persistent=False)
         # Anchors of all tail classes, class after class (anchor_count per
         # class, first rows anchor_offset): (M, d), M known once the counts
         # are.
-        self.register_buffer('support_index',
-                             torch.zeros(0, k, dtype=torch.long),
-                             persistent=False)
-        self.register_buffer('anchor_offset',
-                             torch.zeros(C, dtype=torch.long),
-                             persistent=False)
+        self.register_buffer(
+            'support_index',
+            torch.zeros(0, k, dtype=torch.long),
+            persistent=False)
+        self.register_buffer(
+            'anchor_offset',
+            torch.zeros(C, dtype=torch.long),
+            persistent=False)
         # Host-side state set once (statistics finalised, teacher copied,
         # checkpoint loaded), so that no training step reads the device.
         self._stats_ready = False
@@ -270,8 +274,8 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
                              torch.full((), -1, dtype=torch.long))
         self.register_buffer('teacher_weight', torch.zeros(C, d))
         self.register_buffer('teacher_bias', torch.zeros(C))
-        self.register_buffer('teacher_ready',
-                             torch.zeros((), dtype=torch.bool))
+        self.register_buffer('teacher_ready', torch.zeros((),
+                                                          dtype=torch.bool))
         # The random stream: base seed and draw counter, kept as Python ints
         # (no device sync per step) and mirrored in this buffer for the
         # checkpoint (see _save_to_state_dict / _load_from_state_dict).
@@ -281,8 +285,7 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         if covariance_type == 'lowrank':
             # Ω: fixed by a seed, so every rank (and a resumed run) agrees.
             gen = torch.Generator().manual_seed(0)
-            self.register_buffer('sketch',
-                                 torch.randn(d, rank, generator=gen))
+            self.register_buffer('sketch', torch.randn(d, rank, generator=gen))
         else:
             self.sketch = None
         self.init_class_counts(class_counts, num_classes)
@@ -303,8 +306,8 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
 
     @kd_weight.setter
     def kd_weight(self, value: float) -> None:
-        self._kd_weight = check_number(type(self).__name__, 'kd_weight', value,
-                                       low=0)
+        self._kd_weight = check_number(
+            type(self).__name__, 'kd_weight', value, low=0)
 
     @property
     def stats_ready(self) -> bool:
@@ -388,11 +391,9 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
                 key: value[start:start + self.finalize_chunk]
                 for key, value in moments.items()
             }
-            mean, root, diag = finalize_class_stats(part,
-                                                    self.covariance_type,
+            mean, root, diag = finalize_class_stats(part, self.covariance_type,
                                                     self.sketch, self.jitter)
-            for name, value in (('feature_mean', mean), ('feature_root',
-                                                         root),
+            for name, value in (('feature_mean', mean), ('feature_root', root),
                                 ('feature_diag', diag), ('feature_count',
                                                          part['count'])):
                 buf = getattr(self, name)[start:start + self.finalize_chunk]
@@ -406,8 +407,8 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         self._resize('anchors', anchors.shape)
         self.anchors.copy_(anchors.to(self.anchors))
         self.anchor_count.copy_(anchor_count.to(self.anchor_count))
-        self.anchor_offset.copy_(self.anchor_count.cumsum(0) -
-                                 self.anchor_count)
+        self.anchor_offset.copy_(
+            self.anchor_count.cumsum(0) - self.anchor_count)
         self._set_support_sets()
         self._check_fingerprint()
         self._stats_ready = True
@@ -418,13 +419,16 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         (warn if they differ), then record theirs."""
         checksum = self.feature_mean.sum(1).to(self.feature_checksum)
         if self._loaded_fingerprint:
-            same_counts = torch.equal(
-                self.feature_count.cpu(),
-                self._loaded_counts[0]) and torch.equal(
-                    self.anchor_count.cpu(), self._loaded_counts[1])
+            same_counts = torch.equal(self.feature_count.cpu(),
+                                      self._loaded_counts[0]) and torch.equal(
+                                          self.anchor_count.cpu(),
+                                          self._loaded_counts[1])
             old = self.feature_checksum.cpu().double()
-            close = torch.allclose(checksum.cpu().double(), old, rtol=1e-3,
-                                   atol=1e-3 * float(old.abs().mean()))
+            close = torch.allclose(
+                checksum.cpu().double(),
+                old,
+                rtol=1e-3,
+                atol=1e-3 * float(old.abs().mean()))
             if not (same_counts and close):
                 from mmengine.logging import print_log
                 print_log(
@@ -505,15 +509,14 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
         # The loaded weights may change the features: recompute.
         self._stats_ready = False
-        self._loaded_fingerprint = (counts is not None
-                                    and anchor_count is not None
-                                    and has_data(counts)
-                                    and has_data(anchor_count)
-                                    and bool(counts.sum() > 0))
+        self._loaded_fingerprint = (
+            counts is not None and anchor_count is not None
+            and has_data(counts) and has_data(anchor_count)
+            and bool(counts.sum() > 0))
         if self._loaded_fingerprint:
-            self._loaded_counts = (counts.detach().cpu().to(
-                self.feature_count.dtype), anchor_count.detach().cpu().to(
-                    self.anchor_count.dtype))
+            self._loaded_counts = (
+                counts.detach().cpu().to(self.feature_count.dtype),
+                anchor_count.detach().cpu().to(self.anchor_count.dtype))
 
     def random_state(self) -> Tuple[int, int]:
         """``(base_seed, draws)`` of the generation's random stream."""
@@ -536,8 +539,8 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
     def set_confidence(self, confidence: torch.Tensor) -> None:
         """Set :math:`\\lambda` (one value per class, each in [0, 1])."""
         value = check_confidence(type(self).__name__, confidence)
-        self.confidence.copy_(value.to(self.confidence).expand_as(
-            self.confidence))
+        self.confidence.copy_(
+            value.to(self.confidence).expand_as(self.confidence))
 
     # ------------------------------------------------------------------
     # Generation and loss.
@@ -549,10 +552,11 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
             ratio = self._balance_ratio
         return int(round(ratio * batch_size))
 
-    def generate(self,
-                 num: int,
-                 generator: Optional[torch.Generator] = None
-                 ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def generate(
+        self,
+        num: int,
+        generator: Optional[torch.Generator] = None
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Draw ``num`` features, classes in proportion to their gap.
 
         Args:
@@ -598,8 +602,8 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         its class where ``use_anchor``, else from its class's Gaussian."""
         if self.anchors.size(0) == 0:  # no tail anchors at all (a shape)
             return sample_class_gaussian(labels, self.feature_mean,
-                                         self.feature_root,
-                                         self.feature_diag, generator)
+                                         self.feature_root, self.feature_diag,
+                                         generator)
         rows = pick_anchors(labels, self.anchor_count, self.anchor_offset,
                             generator)
         return sample_generated(labels, use_anchor, rows, self.anchors,
@@ -652,8 +656,10 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
         device = self.feature_mean.device
         generator = torch.Generator(device=device).manual_seed(
             self._base_seed if seed is None else seed)
-        share = torch.full((self.num_classes, ), math.nan,
-                           dtype=torch.float64, device=device)
+        share = torch.full((self.num_classes, ),
+                           math.nan,
+                           dtype=torch.float64,
+                           device=device)
         classes = (self.tail_mask() & (self.anchor_count > 0)).nonzero()
         classes = classes.flatten()
         per_draw = self.k * self.feature_mean.size(1) * (
@@ -663,8 +669,7 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
             some = classes[start:start + step]
             cls = some.repeat_interleave(num_per_class)
             feats = self._to_feature_space(self._sample_tail(cls, generator))
-            pred = self.teacher_logits(feats.to(
-                self.teacher_weight)).argmax(1)
+            pred = self.teacher_logits(feats.to(self.teacher_weight)).argmax(1)
             hit = (pred == cls).double().view(-1, num_per_class)
             share[some] = hit.mean(1)
         return share
@@ -715,8 +720,8 @@ class AdaptiveFeatureGeneratorHead(ClassCountsMixin, LinearClsHead):
             kd = (per_sample * head).sum() / head.sum().clamp_min(1)
             losses['loss_kd'] = self.kd_weight * kd
         if self.cal_acc:
-            acc = Accuracy.calculate(logits[:real.size(0)], target,
-                                     topk=self.topk)
+            acc = Accuracy.calculate(
+                logits[:real.size(0)], target, topk=self.topk)
             losses.update(
                 {f'accuracy_top-{k}': a
                  for k, a in zip(self.topk, acc)})

@@ -32,10 +32,10 @@ def ensemble_probabilities(new_logits: torch.Tensor,
         torch.Tensor: The ensembled probabilities ``(N, C)``.
     """
     owner = 'ensemble_probabilities'
-    new_temperature = check_number(owner, 'new_temperature', new_temperature,
-                                   0, low_inclusive=False)
-    old_temperature = check_number(owner, 'old_temperature', old_temperature,
-                                   0, low_inclusive=False)
+    new_temperature = check_number(
+        owner, 'new_temperature', new_temperature, 0, low_inclusive=False)
+    old_temperature = check_number(
+        owner, 'old_temperature', old_temperature, 0, low_inclusive=False)
     if new_logits.shape != old_logits.shape or new_logits.dim() != 2:
         raise ValueError(f'{owner}: the logits must have the same shape '
                          f'(N, C), got {tuple(new_logits.shape)} and '
@@ -150,7 +150,10 @@ class EnsembleClsHead(LinearClsHead):
     @new_temperature.setter
     def new_temperature(self, value: float) -> None:
         self._new_temperature = check_number(
-            type(self).__name__, 'new_temperature', value, 0,
+            type(self).__name__,
+            'new_temperature',
+            value,
+            0,
             low_inclusive=False)
 
     @property
@@ -161,7 +164,10 @@ class EnsembleClsHead(LinearClsHead):
     @old_temperature.setter
     def old_temperature(self, value: float) -> None:
         self._old_temperature = check_number(
-            type(self).__name__, 'old_temperature', value, 0,
+            type(self).__name__,
+            'old_temperature',
+            value,
+            0,
             low_inclusive=False)
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
@@ -205,8 +211,8 @@ class EnsembleClsHead(LinearClsHead):
                 f'test a checkpoint of such a run.')
         pre_logits = self.pre_logits(feats)
         return ensemble_probabilities(
-            self.fc(pre_logits), self.old_fc(pre_logits),
-            self.new_temperature, self.old_temperature)
+            self.fc(pre_logits), self.old_fc(pre_logits), self.new_temperature,
+            self.old_temperature)
 
     def predict(
         self,

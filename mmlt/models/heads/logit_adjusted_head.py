@@ -11,7 +11,8 @@ from ..losses.logit_adjusted_loss import logit_adjustment
 from ..losses.utils import check_finite, check_number
 
 
-def posthoc_logit_adjustment(logits: torch.Tensor, class_counts: CountsLike,
+def posthoc_logit_adjustment(logits: torch.Tensor,
+                             class_counts: CountsLike,
                              tau: float = 1.0) -> torch.Tensor:
     r"""Post-hoc logit adjustment :math:`z - \tau \log \pi`.
 

@@ -96,5 +96,5 @@ class NormedLinearClsHead(ClsHead):
 
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """The scaled cosine logits ``(N, C)``."""
-        return self.scale * cosine_logits(self.pre_logits(feats),
-                                          self.fc.weight)
+        return self.scale * cosine_logits(
+            self.pre_logits(feats), self.fc.weight)

@@ -9,7 +9,7 @@ from torch import nn
 
 from ..losses.utils import check_choice, check_number
 from .normed_linear_head import cosine_logits
-from .ride_router import ExpertRouter, router_targets, routed_logits
+from .ride_router import ExpertRouter, routed_logits, router_targets
 
 #: The experts' classifiers.
 CLASSIFIERS = ('cosine', 'linear')

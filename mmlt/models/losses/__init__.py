@@ -9,10 +9,10 @@ from .class_balanced_loss import (ClassBalancedLoss, class_balanced_weights,
                                   loss_per_target_class)
 from .combined_loss import CombinedLoss
 from .deferred_reweighting import deferred_reweighting_weights
+from .distillation_loss import kl_distillation
 from .equalization_loss import (EqualizationLoss, equalization_tail_mask,
                                 equalization_weights,
                                 softmax_equalization_loss)
-from .distillation_loss import kl_distillation
 from .focal_loss import SoftmaxFocalLoss, softmax_focal_loss
 from .geometric_mean_loss import (GeometricMeanLoss, class_mean_log_prob,
                                   geometric_mean_loss, reweighted_log_softmax)
@@ -35,12 +35,11 @@ __all__ = [
     'ldam_margins', 'ldam_logits', 'deferred_reweighting_weights',
     'ReweightedCrossEntropyLoss', 'logit_adjustment', 'LogitAdjustedLoss',
     'BalancedSoftmaxLoss', 'LabelAwareSmoothingLoss', 'label_aware_smoothing',
-    'label_aware_smoothed_targets', 'GeometricMeanLoss',
-    'geometric_mean_loss', 'class_mean_log_prob', 'reweighted_log_softmax',
-    'CombinedLoss', 'GradualBalancedLoss', 'kl_distillation',
-    'CategoryGHMLoss', 'accumulate_histogram', 'adaptive_bin_index',
-    'adaptive_edges', 'category_ghm_weights', 'category_histogram',
-    'inter_category_margins', 'margin_logits', 'rebin_histogram',
-    'uniform_edges', 'PaCoLoss', 'paco_loss', 'RIDELoss', 'ride_loss',
-    'ride_diversity_temperature'
+    'label_aware_smoothed_targets', 'GeometricMeanLoss', 'geometric_mean_loss',
+    'class_mean_log_prob', 'reweighted_log_softmax', 'CombinedLoss',
+    'GradualBalancedLoss', 'kl_distillation', 'CategoryGHMLoss',
+    'accumulate_histogram', 'adaptive_bin_index', 'adaptive_edges',
+    'category_ghm_weights', 'category_histogram', 'inter_category_margins',
+    'margin_logits', 'rebin_histogram', 'uniform_edges', 'PaCoLoss',
+    'paco_loss', 'RIDELoss', 'ride_loss', 'ride_diversity_temperature'
 ]

@@ -312,8 +312,8 @@ def adaptive_edges(edges: torch.Tensor,
     num_classes, bins = mass.shape
     cdf = torch.cat([mass.new_zeros(num_classes, 1), mass.cumsum(1)], 1)
     total = cdf[:, -1:]
-    quantiles = torch.arange(1, bins, device=mass.device,
-                             dtype=mass.dtype) / bins
+    quantiles = torch.arange(
+        1, bins, device=mass.device, dtype=mass.dtype) / bins
     targets = quantiles.expand(num_classes, -1) * total
     inner = _interpolate(targets, cdf, edges)
     new = torch.cat([edges[:, :1], inner, edges[:, -1:]], 1)
@@ -346,8 +346,8 @@ def _enforce_min_width(edges: torch.Tensor, min_width: float) -> torch.Tensor:
     of two sequences with steps ``>= w`` has steps ``>= w``.
     """
     bins = edges.size(1) - 1
-    steps = torch.arange(bins + 1, device=edges.device,
-                         dtype=edges.dtype) * min_width
+    steps = torch.arange(
+        bins + 1, device=edges.device, dtype=edges.dtype) * min_width
     low = (edges - steps).cummax(dim=1).values + steps
     high = edges[:, -1:] - steps.flip(0)
     return torch.minimum(low, high)

@@ -18,7 +18,6 @@ from .utils import (buffer_like, check_choice, check_class_counts,
                     check_number, get_reduction, read_target, reduce_loss,
                     set_buffer)
 
-
 _LOGITS_HINT = ('check the input logits for inf/NaN (diverged training?).')
 
 
@@ -186,8 +185,7 @@ class CategoryGHMLoss(ClassCountsMixin, nn.Module):
         if intra:
             self.register_buffer('hist', torch.zeros(num_classes, bins))
             if density == 'adaptive':
-                self.register_buffer('edges',
-                                     uniform_edges(bins, num_classes))
+                self.register_buffer('edges', uniform_edges(bins, num_classes))
         self.register_buffer('scaled_log_counts', None, persistent=False)
         self.init_class_counts(class_counts, num_classes)
 
@@ -218,8 +216,7 @@ class CategoryGHMLoss(ClassCountsMixin, nn.Module):
         # 1 - p_y from the loss itself: no extra pass over the logits. A
         # non-finite loss (bad logits) counts as g = 1 here, so its bin
         # index is valid; `forward` then raises on it.
-        grad_norm = (-torch.expm1(-loss.float())).nan_to_num_(1.0).clamp_(
-            0, 1)
+        grad_norm = (-torch.expm1(-loss.float())).nan_to_num_(1.0).clamp_(0, 1)
         if self.density == 'adaptive':
             edges = self.edges
             bin_index = adaptive_bin_index(grad_norm, label, edges)
@@ -276,8 +273,7 @@ class CategoryGHMLoss(ClassCountsMixin, nn.Module):
         reduction = get_reduction(name, self.reduction, reduction_override)
         label, _ = read_target(name, cls_score, label, allow_soft=False)
         if self.num_classes is not None:
-            check_num_classes(name, cls_score, self.num_classes,
-                              'num_classes')
+            check_num_classes(name, cls_score, self.num_classes, 'num_classes')
         logits = cls_score
         if self.inter:
             check_class_counts(self, cls_score)

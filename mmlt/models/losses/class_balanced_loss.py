@@ -178,8 +178,8 @@ class ClassBalancedLoss(ClassCountsMixin, nn.Module):
         check_choice(name, 'reduction', reduction, ('none', 'mean', 'sum'))
         self.loss_type = loss_type
         self.weighting = weighting
-        self.beta = check_number(name, 'beta', beta, 0, 1,
-                                 high_inclusive=False)
+        self.beta = check_number(
+            name, 'beta', beta, 0, 1, high_inclusive=False)
         self.gamma = check_number(name, 'gamma', gamma, 0)
         self.loss_weight = loss_weight
         self.reduction = reduction

@@ -26,7 +26,10 @@ def kl_distillation(student_logits: torch.Tensor,
         torch.Tensor: ``(N, )`` per-sample losses.
     """
     temperature = check_number(
-        'kl_distillation', 'temperature', temperature, low=0,
+        'kl_distillation',
+        'temperature',
+        temperature,
+        low=0,
         low_inclusive=False)
     if student_logits.shape != teacher_logits.shape:
         raise ValueError(f'kl_distillation: student and teacher logits '

@@ -72,8 +72,7 @@ def softmax_equalization_loss(cls_score: torch.Tensor, label: torch.Tensor,
     """
     # A -inf logit leaves the log-sum-exp of the cross-entropy exactly.
     return F.cross_entropy(
-        cls_score.masked_fill(removed, float('-inf')), label,
-        reduction='none')
+        cls_score.masked_fill(removed, float('-inf')), label, reduction='none')
 
 
 @MODELS.register_module()
@@ -153,9 +152,9 @@ class EqualizationLoss(ClassCountsMixin, nn.Module):
 
     def class_counts_changed(self) -> None:
         """Recompute which classes are tail classes."""
-        set_buffer(self, 'tail_mask',
-                   equalization_tail_mask(self.class_counts.cpu(),
-                                          self.lambda_))
+        set_buffer(
+            self, 'tail_mask',
+            equalization_tail_mask(self.class_counts.cpu(), self.lambda_))
 
     def _draw_drops(self, cls_score: torch.Tensor) -> torch.Tensor:
         """The Bernoulli(gamma) draws as a boolean ``(N, C)`` mask, from
@@ -207,7 +206,8 @@ class EqualizationLoss(ClassCountsMixin, nn.Module):
             # beta_ij ~ Bernoulli(gamma), drawn for every sample and class.
             drop = self._draw_drops(cls_score.detach())
             removed = equalization_weights(
-                label, buffer_like(self, 'tail_mask', cls_score) > 0, drop)
+                label,
+                buffer_like(self, 'tail_mask', cls_score) > 0, drop)
             loss = softmax_equalization_loss(cls_score, label, removed)
         else:
             loss = F.cross_entropy(cls_score, label, reduction='none')

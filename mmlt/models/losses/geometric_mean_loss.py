@@ -12,9 +12,9 @@ from .utils import (check_choice, check_class_counts, check_finite_loss,
                     get_reduction, prepare_target)
 
 
-def reweighted_log_softmax(
-        cls_score: torch.Tensor,
-        class_counts: Optional[torch.Tensor] = None) -> torch.Tensor:
+def reweighted_log_softmax(cls_score: torch.Tensor,
+                           class_counts: Optional[torch.Tensor] = None
+                           ) -> torch.Tensor:
     r"""Log of the count-re-weighted softmax.
 
     :math:`\log \tilde p_j` with :math:`\tilde p_j = N_j e^{o_j} /
@@ -34,9 +34,8 @@ def reweighted_log_softmax(
     return F.log_softmax(cls_score, dim=1)
 
 
-def class_mean_log_prob(
-        log_prob: torch.Tensor,
-        membership: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+def class_mean_log_prob(log_prob: torch.Tensor, membership: torch.Tensor
+                        ) -> Tuple[torch.Tensor, torch.Tensor]:
     r"""Log of each class's mean probability over its samples.
 
     :math:`\log \bar p_c` with :math:`\bar p_c = \sum_i a_{ic} p_{ic} /
@@ -167,8 +166,8 @@ class GeometricMeanLoss(ClassCountsMixin, nn.Module):
                  loss_weight: float = 1.0,
                  reduction: str = 'mean'):
         super().__init__()
-        check_choice(type(self).__name__, 'reduction', reduction,
-                     ('mean', 'sum'))
+        check_choice(
+            type(self).__name__, 'reduction', reduction, ('mean', 'sum'))
         self.reweight = bool(reweight)
         self.loss_weight = loss_weight
         self.reduction = reduction

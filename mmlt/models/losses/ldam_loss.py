@@ -56,7 +56,8 @@ def ldam_logits(cls_score: torch.Tensor, label: torch.Tensor,
     """
     margin = margins.to(cls_score)[label]
     logits = cls_score.new_zeros(cls_score.shape).scatter_(
-        1, label.unsqueeze(1), margin.mul(-s).unsqueeze(1))
+        1, label.unsqueeze(1),
+        margin.mul(-s).unsqueeze(1))
     return logits.add_(cls_score, alpha=s)
 
 
@@ -162,8 +163,7 @@ class LDAMLoss(ClassCountsMixin, ClassWeightMixin, nn.Module):
         else:
             check_num_classes(name, cls_score, self.class_weight.numel(),
                               'class_weight')
-            class_weight = buffer_like(self, 'class_weight',
-                                       cls_score)[label]
+            class_weight = buffer_like(self, 'class_weight', cls_score)[label]
             loss = class_weighted_reduce(loss * class_weight, class_weight,
                                          weight, reduction, avg_factor, name)
         return self.loss_weight * loss

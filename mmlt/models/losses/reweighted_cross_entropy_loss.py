@@ -92,7 +92,8 @@ class ReweightedCrossEntropyLoss(ClassCountsMixin, ClassWeightMixin,
         # -sum_c q_c w_c log p_c, the class-weighted losses below.
         if self.class_weight is None:
             loss = F.cross_entropy(
-                cls_score, label if target is None else target,
+                cls_score,
+                label if target is None else target,
                 reduction='none')
             loss = reduce_loss(loss, weight, reduction, avg_factor, name)
         else:
@@ -107,6 +108,6 @@ class ReweightedCrossEntropyLoss(ClassCountsMixin, ClassWeightMixin,
             # The class weight of each sample: w_y, or q @ w for soft ones.
             class_weight = (
                 per_class[label] if target is None else target @ per_class)
-            loss = class_weighted_reduce(loss, class_weight, weight,
-                                         reduction, avg_factor, name)
+            loss = class_weighted_reduce(loss, class_weight, weight, reduction,
+                                         avg_factor, name)
         return self.loss_weight * loss

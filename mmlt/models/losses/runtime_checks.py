@@ -49,8 +49,8 @@ def set_check_interval(interval: int,
         device_type (str, optional): ``'cuda'``, ``'cpu'``, ...
             Defaults to None (every accelerator, i.e. all but the CPU).
     """
-    if isinstance(interval, bool) or not isinstance(interval,
-                                                    int) or interval < 1:
+    if isinstance(interval,
+                  bool) or not isinstance(interval, int) or interval < 1:
         raise ValueError(f'set_check_interval: `interval` must be a positive '
                          f'integer, got {interval!r}.')
     global DEFAULT_CHECK_INTERVAL
@@ -128,8 +128,9 @@ def _raise_agreed(flags: Dict[str, torch.Tensor]) -> None:
     if _distributed():
         if dist.get_backend() == 'gloo':
             local = local.cpu()  # gloo gathers CPU tensors only
-        gathered = [torch.empty_like(local)
-                    for _ in range(dist.get_world_size())]
+        gathered = [
+            torch.empty_like(local) for _ in range(dist.get_world_size())
+        ]
         dist.all_gather(gathered, local)
         per_rank = torch.stack(gathered).tolist()
     else:

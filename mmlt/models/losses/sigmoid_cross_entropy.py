@@ -78,5 +78,4 @@ def sigmoid_cross_entropy(logits: torch.Tensor,
     target = target.to(logits.dtype)
     if weight is not None:
         weight = weight.detach().to(logits.dtype)
-    return _SigmoidCrossEntropy.apply(logits, target, weight,
-                                      probs.detach())
+    return _SigmoidCrossEntropy.apply(logits, target, weight, probs.detach())

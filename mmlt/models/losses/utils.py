@@ -12,8 +12,7 @@ import torch
 from mmpretrain.models.losses.utils import weight_reduce_loss
 from torch import nn
 
-from .runtime_checks import (check_on_all_ranks, has_data,
-                             non_finite_is_handled)
+from .runtime_checks import check_on_all_ranks, has_data, non_finite_is_handled
 
 REDUCTIONS = ('none', 'mean', 'sum')
 
@@ -144,8 +143,7 @@ def prepare_target(owner: str,
         label = check_labels(owner, label, num_classes)
         # scatter_, not one_hot, which reads the labels' range to the host
         # on CPU (checked above already).
-        target = torch.zeros_like(cls_score).scatter_(
-            1, label.unsqueeze(1), 1)
+        target = torch.zeros_like(cls_score).scatter_(1, label.unsqueeze(1), 1)
         return target, label
     if label.shape == cls_score.shape:
         target = label.to(cls_score)
@@ -195,11 +193,12 @@ def check_labels(owner: str, label: torch.Tensor,
     return label
 
 
-def read_target(owner: str,
-                cls_score: torch.Tensor,
-                label: torch.Tensor,
-                allow_soft: bool = True
-                ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+def read_target(
+    owner: str,
+    cls_score: torch.Tensor,
+    label: torch.Tensor,
+    allow_soft: bool = True
+) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
     """Read hard labels ``(N, )`` or soft targets ``(N, C)`` without building
     a one-hot matrix.
 
@@ -363,9 +362,9 @@ def class_weighted_reduce(loss: torch.Tensor,
     return loss.sum() / (avg_factor * class_weight.mean())
 
 
-def as_class_weight(owner: str,
-                    class_weight: Union[Sequence[float], torch.Tensor, None]
-                    ) -> Optional[torch.Tensor]:
+def as_class_weight(
+    owner: str, class_weight: Union[Sequence[float], torch.Tensor, None]
+) -> Optional[torch.Tensor]:
     """Validate per-class weights and return them as a float32 tensor.
 
     Args:
@@ -379,8 +378,8 @@ def as_class_weight(owner: str,
     if class_weight is None:
         return None
     weight = torch.as_tensor(
-        class_weight.detach() if isinstance(class_weight, torch.Tensor) else
-        class_weight,
+        class_weight.detach()
+        if isinstance(class_weight, torch.Tensor) else class_weight,
         dtype=torch.float32).cpu()
     if weight.dim() != 1 or weight.numel() == 0:
         raise ValueError(f'{owner}: class_weight must be a non-empty 1-D '
@@ -422,9 +421,9 @@ class ClassWeightMixin:
     weights are a non-persistent buffer: the hook sets them again on resume.
     """
 
-    def set_class_weight(
-        self, class_weight: Union[Sequence[float], torch.Tensor, None]
-    ) -> None:
+    def set_class_weight(self,
+                         class_weight: Union[Sequence[float], torch.Tensor,
+                                             None]) -> None:
         """Set the per-class weights.
 
         Args:

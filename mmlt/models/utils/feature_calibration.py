@@ -175,8 +175,8 @@ def covariance_memory_bytes(num_classes: int,
     Returns:
         int: Bytes, the means and variances (2·C·d) included.
     """
-    check_choice('covariance_memory_bytes', 'covariance_type',
-                 covariance_type, COVARIANCE_TYPES)
+    check_choice('covariance_memory_bytes', 'covariance_type', covariance_type,
+                 COVARIANCE_TYPES)
     factor = dict(full=dim, lowrank=rank, diagonal=0)[covariance_type]
     return num_classes * dim * (factor + 2) * bytes_per_number
 
@@ -210,8 +210,8 @@ def stage_two_memory_bytes(num_classes: int,
     Returns:
         dict: Bytes of each part and their ``total``.
     """
-    check_choice('stage_two_memory_bytes', 'covariance_type',
-                 covariance_type, COVARIANCE_TYPES)
+    check_choice('stage_two_memory_bytes', 'covariance_type', covariance_type,
+                 COVARIANCE_TYPES)
     C, d = num_classes, dim
     r = dict(full=dim, lowrank=rank, diagonal=0)[covariance_type]
     chunk = min(finalize_chunk, C)
@@ -300,7 +300,7 @@ def anchor_capacity(counts: torch.Tensor,
     if int(want.sum()) <= limit:
         cap = None
         if max_per_class is not None and bool(
-                (torch.where(tail, counts, want) > want).any()):
+            (torch.where(tail, counts, want) > want).any()):
             cap = int(max_per_class)
         return want, cap
     # The largest A with sum_c min(n_c, A) <= limit (monotone in A).
@@ -456,15 +456,16 @@ def finalize_class_stats(moments: Dict[str, torch.Tensor],
         return mean, cholesky_with_jitter(cov, jitter), torch.zeros_like(var)
     omega = sketch.to(mean)
     # Y = Σ Ω, linear in the sums: (E[x x^T] - μ μ^T) Ω.
-    y = (moments['sketched'] / n[..., None] -
-         mean[:, :, None] * (mean @ omega)[:, None, :]) * scale[:, None, None]
+    y = (moments['sketched'] / n[..., None] - mean[:, :, None] *
+         (mean @ omega)[:, None, :]) * scale[:, None, None]
     core = omega.t()[None] @ y  # Ω^T Σ Ω, (C, r, r), PSD
     core = 0.5 * (core + core.transpose(-1, -2))
     values, vectors = torch.linalg.eigh(core)
     # Nyström: Σ ≈ Y core^+ Y^T = F F^T with F = Y V Λ^{-1/2} (Λ > tol).
     tol = values.amax(-1, keepdim=True).clamp_min(0) * 1e-10
     keep = values > tol
-    inv_sqrt = torch.where(keep, values.clamp_min(1e-300).rsqrt(),
+    inv_sqrt = torch.where(keep,
+                           values.clamp_min(1e-300).rsqrt(),
                            torch.zeros_like(values))
     root = (y @ vectors) * inv_sqrt[:, None, :]
     # The residual variance keeps diag(Σ) exact; F F^T <= Σ, so it is >= 0.
@@ -543,8 +544,7 @@ def support_weights(distances: torch.Tensor,
     Returns:
         torch.Tensor: ``(M, k)`` weights.
     """
-    check_choice('support_weights', 'weighting', weighting,
-                 SUPPORT_WEIGHTINGS)
+    check_choice('support_weights', 'weighting', weighting, SUPPORT_WEIGHTINGS)
     if weighting == 'uniform':
         return torch.full_like(distances, 1.0 / distances.size(1))
     counts = support_counts.to(distances)
@@ -633,12 +633,11 @@ def calibrated_distribution(feature: torch.Tensor,
     if not (math.isfinite(alpha) and alpha >= 0):
         raise ValueError(f'calibrated_distribution: alpha must be >= 0, got '
                          f'{alpha!r}.')
-    mean = calibrated_mean(feature[None], support_means[None],
-                           weights[None], feature.new_full((1, ), lam),
-                           mean_transfer)[0]
+    mean = calibrated_mean(feature[None], support_means[None], weights[None],
+                           feature.new_full((1, ), lam), mean_transfer)[0]
     cov = lam * (weights[:, None, None] * support_covs).sum(0)
-    cov = cov + alpha * torch.eye(cov.size(-1), dtype=cov.dtype,
-                                  device=cov.device)
+    cov = cov + alpha * torch.eye(
+        cov.size(-1), dtype=cov.dtype, device=cov.device)
     return mean, cov
 
 
@@ -706,8 +705,8 @@ def sample_calibrated(anchors: torch.Tensor,
         torch.Tensor: ``(G, d)`` transformed features.
     """
     lam = confidence.to(means)[:, None]
-    mean = calibrated_mean(anchors, means[support_index], weights,
-                           confidence, mean_transfer)
+    mean = calibrated_mean(anchors, means[support_index], weights, confidence,
+                           mean_transfer)
     noise = _gaussian_noise(roots[support_index], diag[support_index],
                             generator)  # (G, k, d)
     scale = (lam * weights.to(means)).clamp_min(0).sqrt()[..., None]
@@ -721,10 +720,10 @@ def sample_calibrated(anchors: torch.Tensor,
     return sample
 
 
-def pick_anchors(labels: torch.Tensor, anchor_count: torch.Tensor,
+def pick_anchors(labels: torch.Tensor,
+                 anchor_count: torch.Tensor,
                  anchor_offset: torch.Tensor,
-                 generator: Optional[torch.Generator] = None
-                 ) -> torch.Tensor:
+                 generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """A uniformly drawn anchor row of each label's class (batched).
 
     Args:
@@ -740,8 +739,7 @@ def pick_anchors(labels: torch.Tensor, anchor_count: torch.Tensor,
         use, kept so that the shapes do not depend on the data).
     """
     num = anchor_count[labels]
-    draw = torch.rand(labels.shape, generator=generator,
-                      device=labels.device)
+    draw = torch.rand(labels.shape, generator=generator, device=labels.device)
     pick = anchor_offset[labels] + (draw * num).long().minimum(num - 1)
     return pick.clamp_min(0)
 
@@ -807,7 +805,10 @@ def sample_generated(labels: torch.Tensor,
     scale = (lam[:, None] * weight).clamp_min(0).sqrt()[..., None]
     sample = mean + (scale * noise).sum(1)
     if alpha > 0:
-        extra = torch.randn(sample.shape, generator=generator,
-                            dtype=sample.dtype, device=sample.device)
+        extra = torch.randn(
+            sample.shape,
+            generator=generator,
+            dtype=sample.dtype,
+            device=sample.device)
         sample = sample + math.sqrt(alpha) * extra * use
     return sample

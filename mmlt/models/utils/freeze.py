@@ -94,8 +94,9 @@ def freeze_module(module: nn.Module,
     """
     check_choice('freeze_module', 'bn_statistics', bn_statistics,
                  BN_STATISTICS)
-    override = (_train_frozen
-                if bn_statistics == 'frozen' else _train_frozen_pass_mode)
+    override = (
+        _train_frozen
+        if bn_statistics == 'frozen' else _train_frozen_pass_mode)
     for param in module.parameters():
         param.requires_grad_(False)
         param.grad = None

@@ -96,8 +96,8 @@ def test_resume_continues_the_sequence(build):
     # A fresh sampler (a resumed run) set to epoch 2 by DistSamplerSeedHook.
     resumed = build(seed=11)
     for epoch in (2, 3):
-        np.testing.assert_array_equal(plan_of(resumed, epoch),
-                                      uninterrupted[epoch])
+        np.testing.assert_array_equal(
+            plan_of(resumed, epoch), uninterrupted[epoch])
 
 
 def test_seed_defaults_to_a_synchronized_one(build, monkeypatch):
@@ -149,14 +149,13 @@ def test_datasets_without_usable_labels(build, dataset, error, match):
 def test_builds_through_runner_build_dataloader():
     dataset = FakeLabelledDataset()
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        loader = Runner.build_dataloader(dict(batch_size=4,
-                                              num_workers=0,
-                                              sampler=dict(
-                                                  type='ClassPowerSampler',
-                                                  q=0.,
-                                                  seed=0),
-                                              dataset=dataset),
-                                         seed=123)
+        loader = Runner.build_dataloader(
+            dict(
+                batch_size=4,
+                num_workers=0,
+                sampler=dict(type='ClassPowerSampler', q=0., seed=0),
+                dataset=dataset),
+            seed=123)
     assert type(loader.sampler) is ClassPowerSampler
     # The config's seed wins over the runner's.
     assert loader.sampler.seed == 0
@@ -167,11 +166,12 @@ def test_builds_through_runner_build_dataloader():
 
 def test_runner_passes_its_seed():
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        loader = Runner.build_dataloader(dict(
-            batch_size=4,
-            sampler=dict(type='ClassAwareSampler'),
-            dataset=FakeLabelledDataset()),
-                                         seed=123)
+        loader = Runner.build_dataloader(
+            dict(
+                batch_size=4,
+                sampler=dict(type='ClassAwareSampler'),
+                dataset=FakeLabelledDataset()),
+            seed=123)
     assert type(loader.sampler) is ClassAwareSampler
     assert loader.sampler.seed == 123
 

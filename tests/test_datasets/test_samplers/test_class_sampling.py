@@ -27,13 +27,13 @@ def test_group_by_class():
 
 def test_class_sampling_probabilities():
     counts = np.array(COUNTS, dtype=np.float64)
-    np.testing.assert_allclose(class_sampling_probabilities(COUNTS, 1.),
-                               counts / counts.sum())
-    np.testing.assert_allclose(class_sampling_probabilities(COUNTS, 0.),
-                               np.full(4, 0.25))
+    np.testing.assert_allclose(
+        class_sampling_probabilities(COUNTS, 1.), counts / counts.sum())
+    np.testing.assert_allclose(
+        class_sampling_probabilities(COUNTS, 0.), np.full(4, 0.25))
     root = np.sqrt(counts)
-    np.testing.assert_allclose(class_sampling_probabilities(COUNTS, 0.5),
-                               root / root.sum())
+    np.testing.assert_allclose(
+        class_sampling_probabilities(COUNTS, 0.5), root / root.sum())
 
 
 @pytest.mark.parametrize('q', [0., 0.5, 1., 2.])
@@ -60,19 +60,20 @@ def test_progressive_probabilities():
     counts = np.array(COUNTS, dtype=np.float64)
     instance = counts / counts.sum()
     uniform = np.full(4, 0.25)
-    np.testing.assert_allclose(progressive_probabilities(COUNTS, 0, 10),
-                               instance)
-    np.testing.assert_allclose(progressive_probabilities(COUNTS, 10, 10),
-                               uniform)
-    np.testing.assert_allclose(progressive_probabilities(COUNTS, 5, 10),
-                               (instance + uniform) / 2)
-    np.testing.assert_allclose(progressive_probabilities(COUNTS, 3, 10),
-                               0.7 * instance + 0.3 * uniform)
+    np.testing.assert_allclose(
+        progressive_probabilities(COUNTS, 0, 10), instance)
+    np.testing.assert_allclose(
+        progressive_probabilities(COUNTS, 10, 10), uniform)
+    np.testing.assert_allclose(
+        progressive_probabilities(COUNTS, 5, 10), (instance + uniform) / 2)
+    np.testing.assert_allclose(
+        progressive_probabilities(COUNTS, 3, 10),
+        0.7 * instance + 0.3 * uniform)
     # t / T is clamped to [0, 1].
-    np.testing.assert_allclose(progressive_probabilities(COUNTS, 25, 10),
-                               uniform)
-    np.testing.assert_allclose(progressive_probabilities(COUNTS, -1, 10),
-                               instance)
+    np.testing.assert_allclose(
+        progressive_probabilities(COUNTS, 25, 10), uniform)
+    np.testing.assert_allclose(
+        progressive_probabilities(COUNTS, -1, 10), instance)
     with pytest.raises(ValueError, match='total_epochs must be >= 1'):
         progressive_probabilities(COUNTS, 0, 0)
 
@@ -130,10 +131,10 @@ def test_draw_at_the_ends_of_the_uniforms(u):
 def test_draw_is_a_function_of_the_generator():
     labels = np.repeat(np.arange(4), COUNTS)
     probs = class_sampling_probabilities(COUNTS, 0.5)
-    np.testing.assert_array_equal(_draw(labels, 4, probs, seed=3),
-                                  _draw(labels, 4, probs, seed=3))
-    assert not np.array_equal(_draw(labels, 4, probs, seed=3),
-                              _draw(labels, 4, probs, seed=4))
+    np.testing.assert_array_equal(
+        _draw(labels, 4, probs, seed=3), _draw(labels, 4, probs, seed=3))
+    assert not np.array_equal(
+        _draw(labels, 4, probs, seed=3), _draw(labels, 4, probs, seed=4))
 
 
 def test_draw_errors():

@@ -21,19 +21,16 @@ CLASS = np.full(4, 0.25)
     ])
 def test_class_frequencies_follow_the_epoch(epoch, probs):
     dataset = FakeLabelledDataset()
-    sampler = ProgressivelyBalancedSampler(dataset,
-                                           total_epochs=10,
-                                           seed=0,
-                                           num_samples=40000)
+    sampler = ProgressivelyBalancedSampler(
+        dataset, total_epochs=10, seed=0, num_samples=40000)
     sampler.set_epoch(epoch)
     np.testing.assert_allclose(sampler.class_probabilities(), probs)
     assert_frequencies(dataset.labels[plan_of(sampler)], probs)
 
 
 def test_starts_instance_balanced_without_set_epoch():
-    sampler = ProgressivelyBalancedSampler(FakeLabelledDataset(),
-                                           total_epochs=3,
-                                           seed=0)
+    sampler = ProgressivelyBalancedSampler(
+        FakeLabelledDataset(), total_epochs=3, seed=0)
     np.testing.assert_allclose(sampler.class_probabilities(), INSTANCE)
 
 
@@ -42,6 +39,5 @@ def test_total_epochs_must_be_positive(total_epochs):
     with pytest.raises(
             ValueError,
             match='ProgressivelyBalancedSampler: total_epochs must be >= 1'):
-        ProgressivelyBalancedSampler(FakeLabelledDataset(),
-                                     total_epochs=total_epochs,
-                                     seed=0)
+        ProgressivelyBalancedSampler(
+            FakeLabelledDataset(), total_epochs=total_epochs, seed=0)

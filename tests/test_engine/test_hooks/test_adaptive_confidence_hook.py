@@ -62,8 +62,7 @@ def test_hook_updates_tail_classes_and_logs():
     runner = _runner(head, [80.0, 60.0, 10.0, None])
     hook.after_val_epoch(runner)
     # Class 0 is a head class (not updated); 1 up, 2 down, 3 unknown.
-    assert torch.allclose(head.confidence, torch.tensor([0.6, 0.7, 0.5,
-                                                         0.6]))
+    assert torch.allclose(head.confidence, torch.tensor([0.6, 0.7, 0.5, 0.6]))
     names = [c.args[0] for c in runner.message_hub.update_scalar.mock_calls]
     assert names == [
         'afg/confidence_mean', 'afg/confidence_min', 'afg/confidence_max'
@@ -99,16 +98,13 @@ def test_check_validation_every_epoch():
     with pytest.raises(RuntimeError, match='val_begin=3'):
         check_validation_every_epoch(_loop(val_begin=3), val)
     with pytest.raises(RuntimeError, match=r'dynamic intervals \[1, 5\]'):
-        check_validation_every_epoch(
-            _loop(dynamic_intervals=[1, 5]), val)
+        check_validation_every_epoch(_loop(dynamic_intervals=[1, 5]), val)
     # Iteration-based loops validate by iterations, not epochs.
     with pytest.raises(RuntimeError, match='epoch-based'):
-        check_validation_every_epoch(
-            object.__new__(IterBasedTrainLoop), val)
+        check_validation_every_epoch(object.__new__(IterBasedTrainLoop), val)
 
 
-def test_run_without_validation_fails_before_training(fmnist_root,
-                                                       tmp_path):
+def test_run_without_validation_fails_before_training(fmnist_root, tmp_path):
     """The Fashion-MNIST GLAG config trained like `tools/train.py
     --no-validate` stops before the statistics pass and any step."""
     stage1 = Config.fromfile(
@@ -118,8 +114,9 @@ def test_run_without_validation_fails_before_training(fmnist_root,
     ckpt = str(tmp_path / 'stage1.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
     cfg = Config.fromfile(
-        osp.join(ROOT, 'configs/glag/'
-                 'glag-stage2_resnet8_1xb128_fashion-mnist-lt-r100.py'))
+        osp.join(
+            ROOT, 'configs/glag/'
+            'glag-stage2_resnet8_1xb128_fashion-mnist-lt-r100.py'))
     cfg.train_dataloader.dataset.imbalance_factor = 10
     cfg.train_dataloader.dataset.dataset.data_root = fmnist_root
     # What tools/train.py --no-validate does.
@@ -167,8 +164,7 @@ def test_reference_validation_before_the_first_epoch():
     runner.val_loop.run.assert_called_once()
     runner.epoch = 1
     hook.after_val_epoch(_runner(head, [80.0, 60.0, 10.0, 10.0]))
-    assert torch.allclose(head.confidence, torch.tensor([0.6, 0.7, 0.5,
-                                                         0.6]))
+    assert torch.allclose(head.confidence, torch.tensor([0.6, 0.7, 0.5, 0.6]))
     # 'first_epoch': the old behaviour, no validation before training.
     old = AdaptiveConfidenceHook(reference='first_epoch')
     runner.epoch = 0

@@ -100,8 +100,7 @@ def test_counts_reach_model_and_metrics_before_training():
     assert checkpoint['meta']['class_counts'] == [3, 2, 1]
     # During training the checkpoint never replaces the training set's
     # counts (fine-tuning from another dataset's checkpoint).
-    hook.after_load_checkpoint(runner,
-                               dict(meta=dict(class_counts=[9, 9, 9])))
+    hook.after_load_checkpoint(runner, dict(meta=dict(class_counts=[9, 9, 9])))
     assert metric.class_counts.tolist() == [3, 2, 1]
 
 
@@ -118,17 +117,17 @@ def test_test_only_run_takes_counts_from_checkpoint():
     hook = ClassCountsHook()
     hook.before_run(runner)  # no training set: nothing yet
     assert not metric.has_class_counts
-    hook.after_load_checkpoint(runner,
-                               dict(meta=dict(class_counts=[7, 4, 1])))
+    hook.after_load_checkpoint(runner, dict(meta=dict(class_counts=[7, 4, 1])))
     assert metric.class_counts.tolist() == [7, 4, 1]
     assert model.head.loss_module.class_counts.tolist() == [7, 4, 1]
 
 
 def test_head_num_classes_mismatch():
-    runner = make_runner(
-        Model(num_classes=5), train=Loop(Dataset([0, 1, 2])))
-    with pytest.raises(ValueError, match=r'model.head.num_classes is 5 but '
-                       r'the training set has 3 classes'):
+    runner = make_runner(Model(num_classes=5), train=Loop(Dataset([0, 1, 2])))
+    with pytest.raises(
+            ValueError,
+            match=r'model.head.num_classes is 5 but '
+            r'the training set has 3 classes'):
         ClassCountsHook().before_run(runner)
 
 
@@ -138,8 +137,10 @@ def test_consumer_checks_length_and_zero():
     with pytest.raises(ValueError, match='CountsLoss: class_counts has 3'):
         ClassCountsHook().before_run(runner)
     runner = make_runner(Model(), train=Loop(Dataset([0, 0, 1])))
-    with pytest.raises(ValueError, match=r'CountsLoss: classes \[2\] have '
-                       'zero training images'):
+    with pytest.raises(
+            ValueError,
+            match=r'CountsLoss: classes \[2\] have '
+            'zero training images'):
         ClassCountsHook().before_run(runner)
 
 

@@ -6,17 +6,17 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
+from dist_utils import run_distributed
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmlt  # noqa: F401
-from dist_utils import run_distributed
 from mmlt.engine.hooks import ClassFeatureStatsHook
-from mmlt.models.utils.feature_calibration import class_moments
 from mmlt.engine.hooks.class_feature_stats_hook import (all_reduce_moments,
                                                         batch_anchor_slots,
                                                         gather_anchors,
                                                         place_anchors)
+from mmlt.models.utils.feature_calibration import class_moments
 
 COUNTS = [12, 8, 6, 4]
 
@@ -27,8 +27,7 @@ def _model():
         dict(
             type='ImageClassifier',
             backbone=dict(
-                type='CifarResNet', depth=8, in_channels=1,
-                base_channels=8),
+                type='CifarResNet', depth=8, in_channels=1, base_channels=8),
             neck=dict(type='GlobalAveragePooling'),
             head=dict(
                 type='AdaptiveFeatureGeneratorHead',
@@ -56,8 +55,9 @@ def _batches(labels, seed=0, batch=5):
     return out
 
 
-LABELS = torch.repeat_interleave(torch.arange(4), torch.tensor(COUNTS))[
-    torch.randperm(30, generator=torch.Generator().manual_seed(1))]
+LABELS = torch.repeat_interleave(
+    torch.arange(4), torch.tensor(COUNTS))[torch.randperm(
+        30, generator=torch.Generator().manual_seed(1))]
 
 
 def _runner(model, loader):
@@ -84,14 +84,14 @@ def test_collect_matches_direct_statistics_and_is_skipped_when_loaded():
             head.pre_logits(model.extract_feat(data['inputs']))).double()
     for c in range(4):
         rows = feats[LABELS == c]
-        assert torch.allclose(head.feature_mean[c].double(), rows.mean(0),
-                              atol=1e-5)
+        assert torch.allclose(
+            head.feature_mean[c].double(), rows.mean(0), atol=1e-5)
         cov = head.feature_root[c].double() @ head.feature_root[c].T.double()
         assert torch.allclose(cov, torch.cov(rows.T), atol=1e-4)
     # Tail classes (counts <= 8 with a richer class): 1, 2, 3, 3 anchors.
     assert head.anchor_count.tolist() == [0, 3, 3, 3]
-    assert torch.allclose(head.anchors[6:9].double(),
-                          feats[LABELS == 3][:3], atol=1e-5)
+    assert torch.allclose(
+        head.anchors[6:9].double(), feats[LABELS == 3][:3], atol=1e-5)
     # Stats present (resume): no second pass over the data.
     before = head.feature_mean.clone()
     ClassFeatureStatsHook().before_train(_runner(model, loader[:1]))
@@ -104,9 +104,9 @@ def _sharded_stats(rank, world_size):
     feats = torch.rand(30, 32, generator=gen)
     # Rank r sees every world_size-th sample (as a DistributedSampler).
     idx = torch.arange(rank, 30, world_size)
-    moments = class_moments(head.transform(feats[idx]), LABELS[idx],
-                            head.num_classes, head.covariance_type,
-                            head.sketch)
+    moments = class_moments(
+        head.transform(feats[idx]), LABELS[idx], head.num_classes,
+        head.covariance_type, head.sketch)
     all_reduce_moments(moments)
     capacity = head.anchor_capacity()[0]
     anchors = torch.zeros(int(capacity.sum()), 32)
@@ -168,8 +168,7 @@ def test_hook_logs_anchors_and_the_diagnostic():
         dict(
             type='ImageClassifier',
             backbone=dict(
-                type='CifarResNet', depth=8, in_channels=1,
-                base_channels=8),
+                type='CifarResNet', depth=8, in_channels=1, base_channels=8),
             neck=dict(type='GlobalAveragePooling'),
             head=dict(
                 type='AdaptiveFeatureGeneratorHead',
@@ -187,6 +186,7 @@ def test_hook_logs_anchors_and_the_diagnostic():
 
 
 # ------------------------------------------------- anchors without host reads
+
 
 def _slots_reference(batches, tail, capacity):
     """The per-class loop the pass used to run (reads counts every batch)."""
@@ -214,8 +214,7 @@ def test_batch_anchor_slots_match_the_class_loop(seed):
     offset = capacity.cumsum(0) - capacity
     total = int(capacity.sum())
     batches = [torch.randint(0, C, (9, ), generator=gen) for _ in range(4)]
-    ref, ref_filled = _slots_reference(batches, tail.tolist(),
-                                       capacity)
+    ref, ref_filled = _slots_reference(batches, tail.tolist(), capacity)
     filled = torch.zeros(C, dtype=torch.long)
     for labels, want in zip(batches, ref):
         rows = batch_anchor_slots(labels, tail, filled, capacity, offset,
@@ -234,6 +233,7 @@ def test_batch_anchor_slots_on_the_meta_device():
 
 # ------------------------------------------------------------------ resume
 
+
 class _AugmentingLoader:
     """Batches with random 'augmentation' from the global generators (torch
     and NumPy), as a training pipeline's transforms draw."""
@@ -247,9 +247,9 @@ class _AugmentingLoader:
                 torch.rand(x.shape) * 20 + float(np.random.rand()) * 10
                 for x in batch['inputs']
             ]
-            yield dict(inputs=[x + n for x, n in zip(batch['inputs'],
-                                                      noise)],
-                       data_samples=batch['data_samples'])
+            yield dict(
+                inputs=[x + n for x, n in zip(batch['inputs'], noise)],
+                data_samples=batch['data_samples'])
 
 
 RECOMPUTED = ('feature_mean', 'feature_root', 'feature_diag', 'anchors',
@@ -264,8 +264,8 @@ def test_resume_recomputes_the_statistics_and_draws_of_the_run():
     np.random.seed(5)
     model = _model()
     loader = _AugmentingLoader(LABELS)
-    ClassFeatureStatsHook(diagnostic_draws=0).before_train(
-        _runner(model, loader))
+    ClassFeatureStatsHook(
+        diagnostic_draws=0).before_train(_runner(model, loader))
     head = model.head
     first = head.generate(32)
     buffer = io.BytesIO()
@@ -273,16 +273,17 @@ def test_resume_recomputes_the_statistics_and_draws_of_the_run():
     later = [head.generate(32) for _ in range(2)]
     state = torch.load(io.BytesIO(buffer.getvalue()))
     # No statistics or anchors in the checkpoint.
-    assert not any(k.endswith(('.feature_mean', '.feature_root', '.anchors',
-                               '.support_index')) for k in state)
+    assert not any(
+        k.endswith(('.feature_mean', '.feature_root', '.anchors',
+                    '.support_index')) for k in state)
     # Resumed in a new process: other global random state, a fresh model.
     torch.manual_seed(99)
     np.random.seed(99)
     resumed = _model()
     resumed.load_state_dict(state)
     assert not resumed.head.stats_ready
-    ClassFeatureStatsHook(diagnostic_draws=0).before_train(
-        _runner(resumed, loader))
+    ClassFeatureStatsHook(
+        diagnostic_draws=0).before_train(_runner(resumed, loader))
     for key in RECOMPUTED:
         assert torch.equal(getattr(resumed.head, key), getattr(head, key)), key
     again = [resumed.head.generate(32) for _ in range(2)]

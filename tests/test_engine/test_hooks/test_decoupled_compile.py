@@ -14,12 +14,12 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 from mmengine.runner import Runner
+from test_tools.utils import FMNIST_CE, ROOT, free_port, tiny_config
 
 import mmlt  # noqa: F401
 from mmlt.engine.hooks import DecoupledStageHook
 from mmlt.engine.hooks import decoupled_stage_hook as hook_module
 from mmlt.utils import setup_cpu_distributed
-from test_tools.utils import FMNIST_CE, ROOT, free_port, tiny_config
 
 ONERUN = osp.join(ROOT, 'configs', 'decoupling',
                   'crt-onerun_resnet8_1xb128_fashion-mnist-lt-r100.py')
@@ -46,7 +46,10 @@ class CompileRecorder:
 
 def onerun_config(tmp_path, data_root):
     path = tiny_config(
-        tmp_path, data_root, 'onerun.py', epochs=2,
+        tmp_path,
+        data_root,
+        'onerun.py',
+        epochs=2,
         extra="custom_hooks = _base_.custom_hooks\n"
         "custom_hooks[-1]['switch_epoch'] = 1\n"
         "compile = True\n")
@@ -65,9 +68,12 @@ def onerun_config(tmp_path, data_root):
 
 @pytest.fixture
 def one_rank_group(monkeypatch):
-    for key, value in dict(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
-                           MASTER_ADDR='127.0.0.1',
-                           MASTER_PORT=str(free_port())).items():
+    for key, value in dict(
+            RANK='0',
+            WORLD_SIZE='1',
+            LOCAL_RANK='0',
+            MASTER_ADDR='127.0.0.1',
+            MASTER_PORT=str(free_port())).items():
         monkeypatch.setenv(key, value)
     yield
     if dist.is_initialized():

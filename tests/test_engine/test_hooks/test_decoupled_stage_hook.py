@@ -10,12 +10,12 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from test_tools.utils import (FMNIST_CE, ROOT, find_one, free_port, run_tool,
+                              tiny_config)
 
 import mmlt  # noqa: F401
 from mmlt.engine.hooks import DecoupledStageHook
 from mmlt.models.utils import is_frozen
-from test_tools.utils import (FMNIST_CE, ROOT, find_one, free_port, run_tool,
-                              tiny_config)
 
 DECOUPLING = osp.join(ROOT, 'configs', 'decoupling')
 CRT = osp.join(DECOUPLING, 'crt_resnet8_1xb128_fashion-mnist-lt-r100.py')
@@ -30,8 +30,12 @@ custom_hooks = _base_.custom_hooks + [
 """
 
 
-def stage_config(tmp_path, data_root, base=FMNIST_CE, name='cfg.py',
-                 epochs=1, extra=''):
+def stage_config(tmp_path,
+                 data_root,
+                 base=FMNIST_CE,
+                 name='cfg.py',
+                 epochs=1,
+                 extra=''):
     """``tiny_config`` (small data, short logs) on another base config."""
     path = tiny_config(tmp_path, data_root, name, extra=extra, epochs=epochs)
     with open(path) as f:
@@ -157,14 +161,19 @@ def test_resume_reapplies_the_switch(onerun, tmp_path, epoch):
     ckpt = osp.join(work, f'epoch_{epoch}.pth')
     saved = torch.load(ckpt, map_location='cpu')['state_dict']
     runner, rec = train(
-        cfg, tmp_path / 'resumed', resume=True, load_from=ckpt,
+        cfg,
+        tmp_path / 'resumed',
+        resume=True,
+        load_from=ckpt,
         **{'train_cfg.max_epochs': epoch + 1})
     start = rec.start[epoch]
     assert not start['backbone_training']
     assert start['sampler'] == 'ClassAwareSampler'
     assert type(start['loss']).__name__ == 'LogitAdjustedLoss'
-    head = {k[len('head.'):]: v for k, v in saved.items()
-            if k.startswith('head.fc')}
+    head = {
+        k[len('head.'):]: v
+        for k, v in saved.items() if k.startswith('head.fc')
+    }
     if epoch == 3:
         # Resumed after the switch: the checkpoint's head, not a new one,
         # and the checkpoint's momentum.
@@ -243,7 +252,10 @@ def test_ddp_two_processes_through_the_switch(tmp_path, fmnist_root,
                                               bn_statistics):
     # The one-run config, switching after epoch 1 of 2.
     cfg = stage_config(
-        tmp_path, fmnist_root, base=ONERUN, epochs=2,
+        tmp_path,
+        fmnist_root,
+        base=ONERUN,
+        epochs=2,
         extra="custom_hooks = _base_.custom_hooks\n"
         "custom_hooks[-1]['switch_epoch'] = 1\n"
         f"custom_hooks[-1]['bn_statistics'] = {bn_statistics!r}\n")
@@ -256,14 +268,15 @@ def test_ddp_two_processes_through_the_switch(tmp_path, fmnist_root,
     assert 're-wrapped the model in MMDistributedDataParallel' in log
     assert f'(BN statistics {bn_statistics})' in log
     assert 'Epoch(train) [2][3/3]' in log
-    before, after = (torch.load(
-        osp.join(work, f'epoch_{e}.pth'), map_location='cpu')['state_dict']
-                     for e in (1, 2))
+    before, after = (
+        torch.load(osp.join(work, f'epoch_{e}.pth'),
+                   map_location='cpu')['state_dict'] for e in (1, 2))
     if bn_statistics == 'frozen':
         assert_equal_states(backbone_of(before), backbone_of(after))
     else:
         assert_shifted_bn(backbone_of(before), backbone_of(after))
     assert not torch.equal(before['head.fc.weight'], after['head.fc.weight'])
+
 
 BN_UPDATE = ("custom_hooks = _base_.custom_hooks\n"
              "custom_hooks[-1]['bn_statistics'] = 'update'\n")
@@ -300,7 +313,10 @@ def test_crt_config_with_bn_statistics_update(ce_checkpoint, tmp_path,
 def test_switch_with_bn_statistics_update(tmp_path, fmnist_root):
     # The in-run switch, after epoch 1 of 2.
     cfg = stage_config(
-        tmp_path, fmnist_root, base=ONERUN, epochs=2,
+        tmp_path,
+        fmnist_root,
+        base=ONERUN,
+        epochs=2,
         extra=BN_UPDATE + "custom_hooks[-1]['switch_epoch'] = 1\n")
     runner, rec = train(cfg, tmp_path / 'work')
     assert rec.start[1]['backbone_training']

@@ -11,12 +11,12 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from test_tools.utils import tiny_config
 from torch import nn
 
 import mmlt  # noqa: F401
 from mmlt.engine.hooks import DeferredReweightingHook
 from mmlt.models.losses import LDAMLoss, ReweightedCrossEntropyLoss
-from test_tools.utils import tiny_config
 
 COUNTS = np.array([500, 120, 30, 7])
 
@@ -60,7 +60,10 @@ def fake_runner(model, epoch=0, max_epochs=200):
     handler = ListHandler()
     logger.addHandler(handler)
     return SimpleNamespace(
-        model=model, epoch=epoch, max_epochs=max_epochs, logger=logger,
+        model=model,
+        epoch=epoch,
+        max_epochs=max_epochs,
+        logger=logger,
         messages=handler.messages)
 
 
@@ -85,8 +88,7 @@ def test_switches_exactly_at_drw_epoch(beta):
         for loss in (ldam, ce):
             np.testing.assert_allclose(
                 loss.class_weight.numpy(), expected, rtol=1e-6)
-            assert loss.class_weight.sum().item() == pytest.approx(
-                len(COUNTS))
+            assert loss.class_weight.sum().item() == pytest.approx(len(COUNTS))
     # Rarer classes weigh more.
     assert np.all(np.diff(expected) > 0)
 
@@ -115,8 +117,7 @@ def test_resumed_process_gets_the_epochs_weights():
         loss.class_weight.numpy(),
         np_effective_weights(COUNTS, 0.9999),
         rtol=1e-6)
-    assert any('at epoch 170: effective-number' in m
-               for m in runner.messages)
+    assert any('at epoch 170: effective-number' in m for m in runner.messages)
 
 
 def test_needs_a_reweightable_loss():
@@ -132,8 +133,7 @@ def test_loss_without_counts_fails_clearly():
 
 
 def test_warns_when_it_never_switches():
-    runner = fake_runner(
-        Model(LDAMLoss(class_counts=COUNTS)), max_epochs=100)
+    runner = fake_runner(Model(LDAMLoss(class_counts=COUNTS)), max_epochs=100)
     runner.logger.warning = lambda msg: runner.messages.append(msg)
     DeferredReweightingHook(drw_epoch=160).before_train(runner)
     assert any('never re-weights' in m for m in runner.messages)
@@ -174,15 +174,20 @@ class LossRecorder(Hook):
             loss = runner.model.head.loss_module
             self.weights[runner.epoch] = loss.class_weight.cpu().clone()
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
-        self.losses.setdefault(runner.epoch, []).append(
-            outputs['loss'].item())
+        self.losses.setdefault(runner.epoch, []).append(outputs['loss'].item())
 
 
 def train(tmp_path, data_root, drw_epoch, epochs=2, **options):
     path = tiny_config(
-        tmp_path, data_root, name=f'drw{drw_epoch}.py', epochs=epochs,
+        tmp_path,
+        data_root,
+        name=f'drw{drw_epoch}.py',
+        epochs=epochs,
         extra=DRW_CE.format(drw_epoch=drw_epoch))
     cfg = Config.fromfile(path)
     cfg.merge_from_dict(options)
@@ -210,7 +215,8 @@ def test_real_run_switches_the_loss(drw_runs):
     counts = runner.model.head.loss_module.get_class_counts().numpy()
     np.testing.assert_array_equal(rec.weights[0].numpy(), np.ones(10))
     np.testing.assert_allclose(
-        rec.weights[1].numpy(), np_effective_weights(counts, 0.9999),
+        rec.weights[1].numpy(),
+        np_effective_weights(counts, 0.9999),
         rtol=1e-6)
     # Identical until the switch, different from it on.
     np.testing.assert_allclose(rec.losses[0], plain.losses[0], rtol=1e-5)
@@ -225,7 +231,12 @@ def test_real_run_resumed_after_the_switch(drw_runs, fmnist_root):
     saved = torch.load(ckpt, map_location='cpu')
     assert not any('class_weight' in k for k in saved['state_dict'])
     _, resumed = train(
-        tmp, fmnist_root, drw_epoch=1, epochs=2, resume=True,
-        load_from=ckpt, work_dir=str(tmp / 'resumed'))
+        tmp,
+        fmnist_root,
+        drw_epoch=1,
+        epochs=2,
+        resume=True,
+        load_from=ckpt,
+        work_dir=str(tmp / 'resumed'))
     assert list(resumed.weights) == [1]
     torch.testing.assert_close(resumed.weights[1], rec.weights[1])

@@ -11,12 +11,12 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.logging import MessageHub
 from mmengine.runner import Runner
+from test_tools.utils import tiny_config
 from torch import nn
 
 import mmlt  # noqa: F401
 from mmlt.engine.hooks import GradualScheduleHook
 from mmlt.models.losses import GradualBalancedLoss
-from test_tools.utils import tiny_config
 
 COUNTS = [50, 12, 3]
 
@@ -54,18 +54,25 @@ def fake_runner(model, epoch=0, max_epochs=5, it=0, max_iters=100):
     handler.emit = lambda record: messages.append(record.getMessage())
     logger.addHandler(handler)
     return SimpleNamespace(
-        model=model, epoch=epoch, max_epochs=max_epochs, iter=it,
-        max_iters=max_iters, logger=logger, messages=messages,
+        model=model,
+        epoch=epoch,
+        max_epochs=max_epochs,
+        iter=it,
+        max_iters=max_iters,
+        logger=logger,
+        messages=messages,
         message_hub=MessageHub.get_instance(f'gradual-{uuid.uuid4().hex}'))
 
 
-@pytest.mark.parametrize('form, power, expected', [
-    # tau_final * s(e / (5 - 1)) at epochs 0..4, computed by hand.
-    ('convex', 2.0, [0.0, 0.0625, 0.25, 0.5625, 1.0]),
-    ('convex', 3.0, [0.0, 0.015625, 0.125, 0.421875, 1.0]),
-    ('linear', 2.0, [0.0, 0.25, 0.5, 0.75, 1.0]),
-    ('concave', 2.0, [0.0, 0.4375, 0.75, 0.9375, 1.0]),
-])
+@pytest.mark.parametrize(
+    'form, power, expected',
+    [
+        # tau_final * s(e / (5 - 1)) at epochs 0..4, computed by hand.
+        ('convex', 2.0, [0.0, 0.0625, 0.25, 0.5625, 1.0]),
+        ('convex', 3.0, [0.0, 0.015625, 0.125, 0.421875, 1.0]),
+        ('linear', 2.0, [0.0, 0.25, 0.5, 0.75, 1.0]),
+        ('concave', 2.0, [0.0, 0.4375, 0.75, 0.9375, 1.0]),
+    ])
 def test_value_at_given_epochs(form, power, expected):
     loss = GradualBalancedLoss(tau_final=1.5, class_counts=COUNTS)
     runner = fake_runner(Model(loss))
@@ -96,8 +103,7 @@ def test_resumed_process_gets_the_epochs_value():
 def test_by_iteration_with_begin_end():
     loss = GradualBalancedLoss(class_counts=COUNTS)
     runner = fake_runner(Model(loss), max_iters=100)
-    hook = GradualScheduleHook(
-        by_epoch=False, form='linear', begin=10, end=21)
+    hook = GradualScheduleHook(by_epoch=False, form='linear', begin=10, end=21)
     hook.before_train(runner)
     for it, value in [(0, 0.0), (10, 0.0), (15, 0.5), (20, 1.0), (99, 1.0)]:
         runner.iter = it
@@ -114,7 +120,10 @@ def test_generic_target_by_path_with_final():
     runner = fake_runner(
         Model(nn.CrossEntropyLoss(), kd), epoch=2, max_epochs=3)
     hook = GradualScheduleHook(
-        targets='kd', attr='kd_weight', final=0.8, form='linear',
+        targets='kd',
+        attr='kd_weight',
+        final=0.8,
+        form='linear',
         log_name='kd_weight')
     hook.before_train(runner)
     hook.before_train_iter(runner, 0)
@@ -140,13 +149,15 @@ def test_one_epoch_run_uses_the_final_value():
 
 def test_missing_target_fails_clearly():
     runner = fake_runner(Model(nn.CrossEntropyLoss()))
-    with pytest.raises(RuntimeError, match="no module of type "
-                       "'GradualBalancedLoss'.*targets"):
+    with pytest.raises(
+            RuntimeError,
+            match="no module of type "
+            "'GradualBalancedLoss'.*targets"):
         GradualScheduleHook().before_train(runner)
     runner = fake_runner(Model(nn.CrossEntropyLoss(), Distill()))
     with pytest.raises(RuntimeError, match='kd_weight_final.*final='):
-        GradualScheduleHook(targets='kd', attr='kd_weight').before_train(
-            runner)
+        GradualScheduleHook(
+            targets='kd', attr='kd_weight').before_train(runner)
     with pytest.raises(RuntimeError, match='no attribute `alpha`'):
         GradualScheduleHook(
             targets='kd', attr='alpha', final=1.0).before_train(runner)
@@ -203,16 +214,17 @@ class TauRecorder(Hook):
             self.logged[runner.epoch] = runner.message_hub.get_scalar(
                 'train/tau').current()
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
-        self.losses.setdefault(runner.epoch, []).append(
-            outputs['loss'].item())
+        self.losses.setdefault(runner.epoch, []).append(outputs['loss'].item())
 
 
 def train(tmp_path, data_root, epochs=3, **options):
     path = tiny_config(
-        tmp_path, data_root, name='graloss.py', epochs=epochs,
-        extra=GRALOSS)
+        tmp_path, data_root, name='graloss.py', epochs=epochs, extra=GRALOSS)
     cfg = Config.fromfile(path)
     # No random augmentation: the global RNG of the transforms is not in
     # the checkpoint, and the resumed losses are compared exactly.
@@ -243,7 +255,8 @@ def test_real_run_schedules_and_checkpoints_tau(graloss_run):
     assert rec.logged == pytest.approx(expected)
     for epoch in (1, 2, 3):
         saved = torch.load(
-            osp.join(tmp, 'work', f'epoch_{epoch}.pth'), map_location='cpu',
+            osp.join(tmp, 'work', f'epoch_{epoch}.pth'),
+            map_location='cpu',
             weights_only=False)
         # The value the last finished epoch trained with.
         assert saved['state_dict']['head.loss_module.tau'].item() == \
@@ -254,7 +267,10 @@ def test_real_run_resumed_continues_exactly(graloss_run, fmnist_root):
     tmp, (_, rec) = graloss_run
     ckpt = osp.join(tmp, 'work', 'epoch_1.pth')
     _, resumed = train(
-        tmp, fmnist_root, resume=True, load_from=ckpt,
+        tmp,
+        fmnist_root,
+        resume=True,
+        load_from=ckpt,
         work_dir=str(tmp / 'resumed'))
     assert list(resumed.tau) == [1, 2]
     assert resumed.tau == pytest.approx({1: 0.25, 2: 1.0})

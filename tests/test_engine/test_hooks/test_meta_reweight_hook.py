@@ -20,8 +20,8 @@ from mmlt.engine.hooks import MetaReweightHook
 from mmlt.engine.hooks.meta_reweight_hook import (accumulate_epsilon,
                                                   summarize_epsilon)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
+ROOT = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 META_CE = osp.join(
     ROOT, 'configs/meta-reweight/'
     'meta-reweight-ce_resnet8_1xb128_fashion-mnist-lt-r100.py')
@@ -109,8 +109,7 @@ def test_feeds_the_model_by_stage():
     assert batch_ids(model._dev_batch) == batch_ids(hook.dev_batch(4))
     hook.after_train_iter(runner, 0)
     assert model._dev_batch is None
-    runner.optim_wrapper = SimpleNamespace(
-        get_lr=lambda: dict(lr=[0.05, 0.5]))
+    runner.optim_wrapper = SimpleNamespace(get_lr=lambda: dict(lr=[0.05, 0.5]))
     with pytest.raises(ValueError, match='one learning rate'):
         hook.before_train_iter(runner, 0)
 
@@ -119,8 +118,7 @@ def test_feeds_the_model_by_stage():
     (dict(with_dev=False), ValueError, 'no `dev_dataloader`'),
     (dict(labels=()), ValueError, 'empty'),
     (dict(labels=(0, 1, 0, 1)), ValueError, r'classes \[2\] have no image'),
-    (dict(model_type='ImageClassifier'), TypeError,
-     'MetaReweightClassifier'),
+    (dict(model_type='ImageClassifier'), TypeError, 'MetaReweightClassifier'),
 ])
 def test_errors_before_training(options, error, match):
     with pytest.raises(error, match=match):
@@ -156,7 +154,10 @@ class WeightRecorder(Hook):
         self.weight_means = {}
         self.eps_stats = {}
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         if 'meta_weight_mean' in outputs:
             self.weight_means[runner.iter] = outputs['meta_weight_mean']
@@ -180,8 +181,10 @@ def train(tmp_path, data_root, work, epochs, **options):
     recorder = WeightRecorder()
     runner.register_hook(recorder)
     runner.train()
-    params = {k: v.detach().clone()
-              for k, v in runner.model.state_dict().items()}
+    params = {
+        k: v.detach().clone()
+        for k, v in runner.model.state_dict().items()
+    }
     return params, recorder
 
 
@@ -191,7 +194,11 @@ def test_resume_in_meta_stage_continues_exactly(tmp_path, fmnist_root):
     assert rec.weight_means and min(rec.weight_means) >= 3
     train(tmp_path, fmnist_root, 'half', epochs=1)
     resumed, rec2 = train(
-        tmp_path, fmnist_root, 'resumed', epochs=2, resume=True,
+        tmp_path,
+        fmnist_root,
+        'resumed',
+        epochs=2,
+        resume=True,
         load_from=str(tmp_path / 'half' / 'epoch_1.pth'))
     assert rec2.weight_means.keys() == rec.weight_means.keys()
     assert full.keys() == resumed.keys()
@@ -212,11 +219,17 @@ def test_resume_in_meta_stage_continues_exactly(tmp_path, fmnist_root):
 
 
 MATCHED = {
-    'CB-Meta': META_CE,
-    'CB-DRW': osp.join(ROOT, 'configs/cb-drw/'
-                       'cb-drw_resnet8_1xb128_fashion-mnist-lt-r100.py'),
-    'CE-DRW-matched': osp.join(
-        ROOT, 'configs/cb-drw/ce-drw-matched_resnet8_1xb128_fashion-mnist-lt-r100.py'),
+    'CB-Meta':
+    META_CE,
+    'CB-DRW':
+    osp.join(
+        ROOT, 'configs/cb-drw/'
+        'cb-drw_resnet8_1xb128_fashion-mnist-lt-r100.py'),
+    'CE-DRW-matched':
+    osp.join(
+        ROOT,
+        'configs/cb-drw/ce-drw-matched_resnet8_1xb128_fashion-mnist-lt-r100.py'
+    ),
 }
 
 
@@ -227,8 +240,9 @@ def test_matched_baselines_share_stage_one(tmp_path, fmnist_root):
     for name, base in MATCHED.items():
         path = osp.join(str(tmp_path), name + '.py')
         with open(path, 'w') as f:
-            f.write(TINY.format(base=base, root=fmnist_root).replace(
-                'model = dict(meta_start_epoch=1, meta_lr=2.0)', ''))
+            f.write(
+                TINY.format(base=base, root=fmnist_root).replace(
+                    'model = dict(meta_start_epoch=1, meta_lr=2.0)', ''))
         cfg = Config.fromfile(path)
         cfg.train_cfg.max_epochs = 1
         cfg.default_hooks.checkpoint = None
@@ -236,13 +250,17 @@ def test_matched_baselines_share_stage_one(tmp_path, fmnist_root):
         cfg.experiment_name = uuid.uuid4().hex
         runner = Runner.from_cfg(cfg)
         runner.train()
-        params[name] = {k: v.detach().clone()
-                        for k, v in runner.model.named_parameters()}
+        params[name] = {
+            k: v.detach().clone()
+            for k, v in runner.model.named_parameters()
+        }
     # The stage boundaries agree: epoch 4 for all three.
     assert Config.fromfile(MATCHED['CB-Meta']).model.meta_start_epoch == 4
     assert Config.fromfile(MATCHED['CB-DRW']).model.meta_lr == 0
-    drw = [h for h in Config.fromfile(MATCHED['CE-DRW-matched']).custom_hooks
-           if h['type'] == 'DeferredReweightingHook']
+    drw = [
+        h for h in Config.fromfile(MATCHED['CE-DRW-matched']).custom_hooks
+        if h['type'] == 'DeferredReweightingHook'
+    ]
     assert drw[0]['drw_epoch'] == 4
     for name in ('CB-DRW', 'CE-DRW-matched'):
         for k, v in params['CB-Meta'].items():
@@ -250,6 +268,7 @@ def test_matched_baselines_share_stage_one(tmp_path, fmnist_root):
 
 
 # ------------------------------------------------------ eps statistics --
+
 
 def test_epsilon_statistics_against_numpy():
     rng = np.random.default_rng(0)
@@ -259,8 +278,8 @@ def test_epsilon_statistics_against_numpy():
         y = rng.integers(0, 5, 16)
         eps = rng.normal(scale=0.1, size=16)
         w = 0.2 + eps
-        stats = accumulate_epsilon(stats, torch.tensor(eps),
-                                   torch.tensor(w), torch.tensor(y), 5)
+        stats = accumulate_epsilon(stats, torch.tensor(eps), torch.tensor(w),
+                                   torch.tensor(y), 5)
         all_eps.append(eps), all_w.append(w), all_y.append(y)
     eps, w, y = map(np.concatenate, (all_eps, all_w, all_y))
     got = summarize_epsilon(stats, counts, 1000, 200)
@@ -269,9 +288,10 @@ def test_epsilon_statistics_against_numpy():
     np.testing.assert_allclose(got['eps_mean'], eps.mean(), rtol=1e-5)
     groups = dict(many=[0, 1], medium=[2], few=[3, 4])
     for name, classes in groups.items():
-        np.testing.assert_allclose(got[f'eps_mean_{name}'],
-                                   eps[np.isin(y, classes)].mean(),
-                                   rtol=1e-5)
+        np.testing.assert_allclose(
+            got[f'eps_mean_{name}'],
+            eps[np.isin(y, classes)].mean(),
+            rtol=1e-5)
     assert got['negative_weight_frac'] == pytest.approx((w < 0).mean())
     assert got['samples'] == 48
 
@@ -289,8 +309,8 @@ def test_logs_epsilon_statistics_per_meta_epoch(caplog):
     runner = fake_runner()
     model = runner.model
     model.set_class_counts([2000, 500, 50])  # many, medium, few
-    runner.cfg.test_evaluator = dict(type='LongTailMetric', many_thr=1000,
-                                     few_thr=200)
+    runner.cfg.test_evaluator = dict(
+        type='LongTailMetric', many_thr=1000, few_thr=200)
     runner.message_hub = MessageHub.get_instance(uuid.uuid4().hex)
     runner.visualizer = ScalarRecorder()
     runner.epoch = 4
@@ -299,8 +319,8 @@ def test_logs_epsilon_statistics_per_meta_epoch(caplog):
     steps = [([0.1, -0.3, 0.2], [0, 1, 2]), ([0.5, 0.0, -0.1], [2, 2, 0])]
     for eps, y in steps:
         eps = torch.tensor(eps)
-        model.meta_record = dict(eps=eps, weight=eps + 0.05,
-                                 labels=torch.tensor(y))
+        model.meta_record = dict(
+            eps=eps, weight=eps + 0.05, labels=torch.tensor(y))
         hook.after_train_iter(runner, 0)
         assert model.meta_record is None  # consumed
     hook.after_train_epoch(runner)
@@ -324,9 +344,10 @@ def test_epsilon_statistics_survive_a_mid_epoch_checkpoint():
     runner = fake_runner()
     runner.model.set_class_counts([2000, 500, 50])
     hook = MetaReweightHook()
-    runner.model.meta_record = dict(eps=torch.tensor([0.1, -0.2]),
-                                    weight=torch.tensor([0.3, -0.1]),
-                                    labels=torch.tensor([0, 2]))
+    runner.model.meta_record = dict(
+        eps=torch.tensor([0.1, -0.2]),
+        weight=torch.tensor([0.3, -0.1]),
+        labels=torch.tensor([0, 2]))
     hook.after_train_iter(runner, 0)
     checkpoint = {}
     hook.before_save_checkpoint(runner, checkpoint)

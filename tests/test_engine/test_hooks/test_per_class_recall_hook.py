@@ -137,9 +137,9 @@ def test_after_test_epoch(tmp_path):
     # stem, so json, csv and png always share one.
     (out_dir / 'test_1.png').write_bytes(b'')
     hook.after_test_epoch(runner, metrics={})
-    assert {'test_2.json', 'test_2.csv',
-            'test_2.png'} <= {p.name
-                              for p in out_dir.iterdir()}
+    assert {'test_2.json', 'test_2.csv', 'test_2.png'
+            } <= {p.name
+                  for p in out_dir.iterdir()}
     assert not (out_dir / 'test_1.json').exists()
 
 
@@ -238,7 +238,8 @@ def test_chart_reaches_the_visualizer(tmp_path):
         assert (image.reshape(-1, 3).std(axis=0) > 10).all()
 
     runner.visualizer = Visualizer(
-        name='per_class_vis', vis_backends=[dict(type='LocalVisBackend')],
+        name='per_class_vis',
+        vis_backends=[dict(type='LocalVisBackend')],
         save_dir=str(tmp_path / 'vis'))
     hook.after_val_epoch(runner, metrics={})
     written = list((tmp_path / 'vis').rglob('*.png'))

@@ -50,8 +50,7 @@ def test_shot_groups_with_rare():
     # Few spans rare_thr .. few_thr - 1 = 10 .. 19; exactly 10 is few.
     np.testing.assert_array_equal(groups['few'], counts_in(counts, 10, 19))
     np.testing.assert_array_equal(groups['rare'], counts_in(counts, 0, 9))
-    np.testing.assert_array_equal(groups['medium'],
-                                  counts_in(counts, 20, 100))
+    np.testing.assert_array_equal(groups['medium'], counts_in(counts, 20, 100))
     np.testing.assert_array_equal(groups['many'], counts > 100)
     # Every class in exactly one group.
     np.testing.assert_array_equal(
@@ -59,8 +58,7 @@ def test_shot_groups_with_rare():
     # The three-group split is unchanged without rare_thr, and few then
     # equals few + rare.
     three = shot_groups(counts)
-    np.testing.assert_array_equal(three['few'],
-                                  groups['few'] | groups['rare'])
+    np.testing.assert_array_equal(three['few'], groups['few'] | groups['rare'])
     # Edge: rare_thr = 1 makes only classes without images rare;
     # rare_thr = few_thr - 1 leaves few the single count few_thr - 1.
     np.testing.assert_array_equal(

@@ -77,8 +77,9 @@ def test_rare_group_means_match_numpy():
     num_classes = 12
     counts = np.array([900, 300, 101, 100, 60, 20, 19, 12, 10, 9, 3, 1])
     targets = np.repeat(np.arange(num_classes), 6)
-    preds = np.where(rng.random(targets.size) < 0.6, targets,
-                     rng.integers(0, num_classes, targets.size))
+    preds = np.where(
+        rng.random(targets.size) < 0.6, targets,
+        rng.integers(0, num_classes, targets.size))
     metric = LongTailMetric(class_counts=counts.tolist(), rare_thr=10)
     results = evaluate(metric, [
         dict(pred_label=torch.tensor([p]), gt_label=torch.tensor([t]))
@@ -86,38 +87,45 @@ def test_rare_group_means_match_numpy():
     ])
     recall = np.array([(preds[targets == c] == c).mean()
                        for c in range(num_classes)])
-    ranges = dict(many=(101, np.inf), medium=(20, 100), few=(10, 19),
-                  rare=(0, 9))
+    ranges = dict(
+        many=(101, np.inf), medium=(20, 100), few=(10, 19), rare=(0, 9))
     for name, (low, high) in ranges.items():
         mask = (counts >= low) & (counts <= high)
         assert results[f'long-tail/{name}'] == pytest.approx(
             100 * recall[mask].mean()), name
-    assert metric.last_per_class['group'] == (
-        ['many'] * 3 + ['medium'] * 3 + ['few'] * 3 + ['rare'] * 3)
+    assert metric.last_per_class['group'] == (['many'] * 3 + ['medium'] * 3 +
+                                              ['few'] * 3 + ['rare'] * 3)
     # Without rare_thr: three groups, few = few + rare of above.
-    three = evaluate(LongTailMetric(class_counts=counts.tolist()), [
-        dict(pred_label=torch.tensor([p]), gt_label=torch.tensor([t]))
-        for p, t in zip(preds, targets)
-    ])
+    three = evaluate(
+        LongTailMetric(class_counts=counts.tolist()), [
+            dict(pred_label=torch.tensor([p]), gt_label=torch.tensor([t]))
+            for p, t in zip(preds, targets)
+        ])
     assert 'long-tail/rare' not in three
     assert three['long-tail/few'] == pytest.approx(100 * recall[6:].mean())
 
 
 def test_rare_thr_errors():
-    with pytest.raises(ValueError, match=r'LongTailMetric: rare_thr \(20\) '
-                       r'must be below few_thr \(20\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'LongTailMetric: rare_thr \(20\) '
+            r'must be below few_thr \(20\)'):
         LongTailMetric(rare_thr=20)
-    with pytest.raises(ValueError, match='LongTailMetric: rare_thr must be '
-                       'a positive integer'):
+    with pytest.raises(
+            ValueError,
+            match='LongTailMetric: rare_thr must be '
+            'a positive integer'):
         LongTailMetric(rare_thr=0)
     with pytest.raises(ValueError, match='LongTailMetric: few_thr'):
         LongTailMetric(many_thr=10, few_thr=20, rare_thr=5)
-    with pytest.raises(ValueError, match='rare_thr groups classes by '
-                       'training count, index_boundaries by class index'):
+    with pytest.raises(
+            ValueError,
+            match='rare_thr groups classes by '
+            'training count, index_boundaries by class index'):
         LongTailMetric(rare_thr=5, index_boundaries=(1, 2))
     # Built from a config, as in the ImageNet-LT / iNaturalist configs.
-    metric = METRICS.build(dict(type='LongTailMetric', many_thr=100,
-                                few_thr=20, rare_thr=10))
+    metric = METRICS.build(
+        dict(type='LongTailMetric', many_thr=100, few_thr=20, rare_thr=10))
     assert metric.rare_thr == 10
 
 

@@ -1,12 +1,12 @@
 # Copyright (c) mmlt contributors. All rights reserved.
 import pytest
 import torch
+from mmpretrain.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmlt.models.backbones  # noqa: F401  (registers CifarResNet)
 from mmlt.models.backbones import CifarResNet
 from mmlt.models.backbones.cifar_resnet import OptionAShortcut
-from mmpretrain.registry import MODELS
 
 
 def expected_num_params(depth, in_channels=3, num_classes=None):
@@ -162,9 +162,8 @@ def test_frozen_stages(frozen_stages):
     optim.step()
 
     after = model.state_dict()
-    frozen_keys = ['conv1.', 'norm1.'] + [
-        f'layer{i + 1}.' for i in range(frozen_stages)
-    ]
+    frozen_keys = ['conv1.', 'norm1.'
+                   ] + [f'layer{i + 1}.' for i in range(frozen_stages)]
     for key, value in after.items():
         if any(key.startswith(prefix) for prefix in frozen_keys):
             assert torch.equal(value, before[key]), key

@@ -7,14 +7,14 @@ import copy
 
 import pytest
 import torch
+from test_meta_reweight_classifier import (batch, build, params_of,
+                                           preprocessed, train_losses)
 from torch._subclasses import FakeTensorMode
 
 import mmlt  # noqa: F401
 from mmlt.models.classifiers import epsilon_gradient, meta_sample_weights
-from mmlt.models.classifiers.meta_reweight import (
-    loss_central_difference, loss_directional_derivative)
-from test_meta_reweight_classifier import (batch, build, params_of,
-                                           preprocessed, train_losses)
+from mmlt.models.classifiers.meta_reweight import (loss_central_difference,
+                                                   loss_directional_derivative)
 
 AUTHORS_STEP = 0.01  # the epsilon step of the authors' CIFAR code
 
@@ -38,9 +38,10 @@ def authors_eps(model, data, dev, eta, step=AUTHORS_STEP):
     loss_fn, dev_loss_fn = closures(m, data, dev)
     params = params_of(m)
     eps = torch.zeros_like(w, requires_grad=True)
-    grads = torch.autograd.grad(((w + eps) * loss_fn(params)).sum(),
-                                list(params.values()),
-                                create_graph=True)
+    grads = torch.autograd.grad(
+        ((w + eps) * loss_fn(params)).sum(),
+        list(params.values()),
+        create_graph=True)
     new = {n: p - eta * g for (n, p), g in zip(params.items(), grads)}
     grad_eps, = torch.autograd.grad(dev_loss_fn(new), eps)
     return -step * grad_eps
@@ -99,6 +100,7 @@ def test_bad_reduction():
 
 # ------------------------------------------------------------ precision --
 
+
 @pytest.mark.parametrize('reduction', ['mean', 'sum'])
 @pytest.mark.parametrize('method', ['central_difference', 'forward_ad'])
 def test_epsilon_under_bf16_autocast_matches_float32(method, reduction):
@@ -135,11 +137,11 @@ def test_meta_step_under_bf16_autocast_matches_float32():
     assert got['weight'].dtype == torch.float32
     assert torch.isfinite(out['loss'])
     assert want['eps'].abs().max() > 1e-3
-    assert float((got['eps'] - want['eps']).norm() /
-                 want['eps'].norm()) < 1e-3
+    assert float((got['eps'] - want['eps']).norm() / want['eps'].norm()) < 1e-3
 
 
 # -------------------------------------------------------------- devices --
+
 
 def _linear_problem(device, depends=True):
     x = torch.randn(5, 3, device=device)
@@ -167,8 +169,9 @@ def test_zero_development_gradient_on_the_meta_device(method, depends):
     _, params, loss_fn, dev_loss_fn = _linear_problem('meta', depends)
     w = torch.ones(5, device='meta')
     # Losses without parameters have no look-ahead gradient: L2RW's path.
-    g = epsilon_gradient(loss_fn(params), w if depends else None, params,
-                         loss_fn, dev_loss_fn, 0.1, method)
+    g = epsilon_gradient(
+        loss_fn(params), w if depends else None, params, loss_fn, dev_loss_fn,
+        0.1, method)
     weight = meta_sample_weights(g, w, 1.0)
     assert g.device.type == 'meta' and weight.device.type == 'meta'
     assert g.shape == weight.shape == (5, )
@@ -180,8 +183,9 @@ def test_zero_direction_products_stay_on_cuda(method, depends):
     # FakeTensorMode builds CUDA tensors without a GPU and raises on a
     # CPU/CUDA mix, as CUDA would (its autograd engine needs a real GPU, so
     # the products are called directly, with a zero direction).
-    fn = (loss_central_difference
-          if method == 'central_difference' else loss_directional_derivative)
+    fn = (
+        loss_central_difference
+        if method == 'central_difference' else loss_directional_derivative)
     with FakeTensorMode():
         _, params, loss_fn, _ = _linear_problem('cuda', depends)
         products = fn(loss_fn, params, [torch.zeros(3, 2, device='cuda')])
@@ -196,12 +200,13 @@ def test_zero_development_gradient_gives_zero_epsilon(method):
     torch.manual_seed(0)
     _, params, loss_fn, dev_loss_fn = _linear_problem('cpu')
     losses = loss_fn(params)
-    g = epsilon_gradient(losses, torch.ones(5), params, loss_fn,
-                         dev_loss_fn, 0.1, method)
+    g = epsilon_gradient(losses, torch.ones(5), params, loss_fn, dev_loss_fn,
+                         0.1, method)
     assert g.shape == (5, ) and g.eq(0).all()
 
 
 # ------------------------------------------------- L2RW without host reads --
+
 
 def _l2rw_numpy(g):
     """Ren et al.'s weights, independently: max(-g, 0) / sum * N, or 0."""
@@ -214,10 +219,11 @@ def _l2rw_numpy(g):
 @pytest.mark.parametrize('case', ['mixed', 'all_clipped', 'zeros', 'one'])
 def test_l2rw_weights_against_numpy(case):
     gen = torch.Generator().manual_seed(0)
-    g = dict(mixed=torch.randn(64, generator=gen),
-             all_clipped=torch.rand(64, generator=gen) + 0.1,
-             zeros=torch.zeros(64),
-             one=torch.tensor([0.3, -0.7, 0.2]))[case]
+    g = dict(
+        mixed=torch.randn(64, generator=gen),
+        all_clipped=torch.rand(64, generator=gen) + 0.1,
+        zeros=torch.zeros(64),
+        one=torch.tensor([0.3, -0.7, 0.2]))[case]
     w = torch.ones_like(g)
     got = meta_sample_weights(g, w, 0.5, 'l2rw')
     ref = torch.from_numpy(_l2rw_numpy(g.double().numpy())).float()
@@ -230,8 +236,7 @@ def test_l2rw_weights_on_the_meta_device():
     # a value (the meta device has none and refuses it, as a GPU would
     # stall for it).
     g = torch.randn(5, device='meta')
-    weight = meta_sample_weights(g, torch.ones(5, device='meta'), 1.0,
-                                 'l2rw')
+    weight = meta_sample_weights(g, torch.ones(5, device='meta'), 1.0, 'l2rw')
     assert weight.device.type == 'meta' and weight.shape == (5, )
 
 

@@ -12,18 +12,17 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from dist_utils import run_distributed
 from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmlt  # noqa: F401
-from mmlt.models.classifiers import (MetaReweightClassifier,
-                                     epsilon_gradient, look_ahead,
-                                     meta_sample_weights)
-from mmlt.models.classifiers.meta_reweight import (
-    loss_central_difference, loss_directional_derivative)
-from dist_utils import run_distributed
+from mmlt.models.classifiers import (MetaReweightClassifier, epsilon_gradient,
+                                     look_ahead, meta_sample_weights)
+from mmlt.models.classifiers.meta_reweight import (loss_central_difference,
+                                                   loss_directional_derivative)
 
 COUNTS = [8, 4, 2]
 BETA = 0.99
@@ -34,7 +33,9 @@ def np_cb_weights(counts, beta):
     return w * len(counts) / w.sum()
 
 
-def model_cfg(kind='MetaReweightClassifier', backbone='resnet', loss=None,
+def model_cfg(kind='MetaReweightClassifier',
+              backbone='resnet',
+              loss=None,
               **kwargs):
     if backbone == 'resnet':  # BatchNorm inside
         bb = dict(type='CifarResNet', depth=8, in_channels=1)
@@ -93,6 +94,7 @@ def params_of(model):
 
 # ------------------------------------------------------------ look-ahead --
 
+
 def test_look_ahead_equals_manual_sgd_step():
     model = build(dtype=torch.float64)
     data, dev = batch(6, 1), batch(6, 2)
@@ -117,9 +119,7 @@ def test_look_ahead_equals_manual_sgd_step():
     dev_inputs, dev_samples = preprocessed(model, dev)
     dev_target = torch.cat([s.gt_label for s in dev_samples])
     got = model.functional_loss(new, dev_inputs, dev_target).mean()
-    want = F.cross_entropy(
-        copy_model(dev_inputs, mode='tensor'),
-        dev_target)
+    want = F.cross_entropy(copy_model(dev_inputs, mode='tensor'), dev_target)
     torch.testing.assert_close(got, want)
     for n, b in model.named_buffers():
         torch.testing.assert_close(b, stats[n])
@@ -134,8 +134,8 @@ def meta_eps_grad(model, data, dev, eta, method='forward_ad', step=1e-2):
     return epsilon_gradient(
         losses, model.sample_class_weight(target, losses), params_of(model),
         lambda p: model.functional_loss(p, inputs, target),
-        lambda p: model.functional_loss(p, dev_inputs, dev_target).mean(),
-        eta, method, step)
+        lambda p: model.functional_loss(p, dev_inputs, dev_target).mean(), eta,
+        method, step)
 
 
 def _dev_after_step(model, data, dev, weights, eta):
@@ -157,7 +157,6 @@ LOSSES = [
     dict(type='LDAMLoss', max_m=0.5, s=30.0, class_counts=COUNTS),
 ]
 
-
 # The central difference in parameter space with a tiny step: in float64
 # its error is far below the tolerance, so both ways must be exact here.
 METHODS = [('forward_ad', 1e-2), ('central_difference', 1e-6)]
@@ -177,9 +176,10 @@ def test_eps_gradient_matches_finite_differences_float64(loss, method, step):
     for i in range(5):
         e = torch.zeros(5, dtype=torch.float64)
         e[i] = h
-        fd[i] = (_dev_after_step(model, data, dev, w.detach() + e, eta) -
-                 _dev_after_step(model, data, dev, w.detach() - e, eta)) / (
-                     2 * h)
+        fd[i] = (_dev_after_step(model, data, dev,
+                                 w.detach() + e, eta) -
+                 _dev_after_step(model, data, dev,
+                                 w.detach() - e, eta)) / (2 * h)
     torch.testing.assert_close(got, fd, rtol=1e-5, atol=1e-9)
     assert got.abs().max() > 1e-4  # not trivially zero
 
@@ -198,10 +198,11 @@ def test_eps_gradient_is_minus_eta_over_n_times_gradient_products():
     per_sample = []
     for i in range(4):
         li, _ = train_losses(m, data)
-        per_sample.append(torch.cat([
-            g.reshape(-1) for g in torch.autograd.grad(li[i],
-                                                       list(m.parameters()))
-        ]))
+        per_sample.append(
+            torch.cat([
+                g.reshape(-1)
+                for g in torch.autograd.grad(li[i], list(m.parameters()))
+            ]))
     per_sample = torch.stack(per_sample)
     with torch.no_grad():
         step = (w.detach()[:, None] * per_sample).mean(0)
@@ -223,8 +224,8 @@ def test_central_difference_is_exact_for_quadratic_losses():
     # L_i = (a_i . theta)^2 / 2: the central difference equals
     # (a_i . theta)(a_i . v) for every step.
     rng = np.random.default_rng(0)
-    a, theta, v = rng.normal(size=(4, 6)), rng.normal(size=6), rng.normal(
-        size=6)
+    a, theta, v = rng.normal(size=(4,
+                                   6)), rng.normal(size=6), rng.normal(size=6)
     params = dict(theta=torch.from_numpy(theta))
 
     def loss_fn(p):
@@ -232,8 +233,8 @@ def test_central_difference_is_exact_for_quadratic_losses():
 
     want = (a @ theta) * (a @ v)
     for step in (1e-3, 1.0, 10.0):
-        got = loss_central_difference(loss_fn, params,
-                                      [torch.from_numpy(v)], step)
+        got = loss_central_difference(loss_fn, params, [torch.from_numpy(v)],
+                                      step)
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-9)
     # No direction: no products, and no division by a zero step.
     zero = loss_central_difference(loss_fn, params,
@@ -285,6 +286,7 @@ def test_sample_weights_against_numpy():
 
 # ------------------------------------------------------------- training --
 
+
 def take_steps(model, batches, dev_batches=None, lr=0.1, epoch=0):
     optim = OptimWrapper(
         torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
@@ -307,16 +309,19 @@ def test_before_meta_stage_is_plain_training():
     meta = build(meta_start_epoch=2)
     plain = build(kind='ImageClassifier')
     plain.load_state_dict(meta.state_dict(), strict=False)
-    assert_same(take_steps(meta, batches, epoch=1), take_steps(plain, batches),
-                rtol=0, atol=0)
+    assert_same(
+        take_steps(meta, batches, epoch=1),
+        take_steps(plain, batches),
+        rtol=0,
+        atol=0)
 
 
 def test_class_balanced_pretrain_is_class_balanced_training():
     batches = [batch(8, s) for s in range(3)]
     meta = build(meta_start_epoch=2, class_balanced_pretrain=True)
-    torch.testing.assert_close(meta.cb_weight,
-                               torch.tensor(np_cb_weights(COUNTS, BETA),
-                                            dtype=torch.float32))
+    torch.testing.assert_close(
+        meta.cb_weight,
+        torch.tensor(np_cb_weights(COUNTS, BETA), dtype=torch.float32))
     cb = build(
         kind='ImageClassifier',
         loss=dict(type='ClassBalancedLoss', beta=BETA, class_counts=COUNTS))
@@ -361,8 +366,8 @@ def _global_batches():
 def _shard(data, rank, world_size):
     n = data['inputs'].size(0) // world_size
     sl = slice(rank * n, (rank + 1) * n)
-    return dict(inputs=data['inputs'][sl],
-                data_samples=data['data_samples'][sl])
+    return dict(
+        inputs=data['inputs'][sl], data_samples=data['data_samples'][sl])
 
 
 def _meta_steps(variant, rank=0, world_size=1, meta_lr=20.0):
@@ -398,6 +403,7 @@ def test_two_ranks_apply_the_single_process_update():
 
 
 # ------------------------------------------------------------ bad input --
+
 
 @pytest.mark.parametrize('kwargs, match', [
     (dict(meta_lr=-1.0), 'meta_lr'),

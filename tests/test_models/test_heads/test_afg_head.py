@@ -34,12 +34,12 @@ def _set_stats(head, seed=0):
     gen = torch.Generator().manual_seed(seed)
     labels = torch.repeat_interleave(torch.arange(5), torch.tensor(COUNTS))
     feats = torch.rand(len(labels), 4, generator=gen) + labels[:, None] * 0.5
-    moments = class_moments(head.transform(feats), labels, head.num_classes,
-                            head.covariance_type, head.sketch)
+    moments = class_moments(
+        head.transform(feats), labels, head.num_classes, head.covariance_type,
+        head.sketch)
     capacity = head.anchor_capacity()[0]
     rows = [
-        head.transform(feats[labels == c])[:int(capacity[c])]
-        for c in range(5)
+        head.transform(feats[labels == c])[:int(capacity[c])] for c in range(5)
     ]
     head.set_feature_stats(moments, torch.cat(rows), capacity)
     return feats, labels, gen
@@ -72,8 +72,8 @@ def test_generation_fills_the_gap_and_stays_finite():
     assert torch.isfinite(feats).all() and (feats >= 0).all()
     freq = torch.bincount(labels, minlength=5).double() / len(labels)
     gap = torch.tensor([0., 100, 150, 180, 195])
-    np.testing.assert_allclose(freq.numpy(), (gap / gap.sum()).numpy(),
-                               atol=0.015)
+    np.testing.assert_allclose(
+        freq.numpy(), (gap / gap.sum()).numpy(), atol=0.015)
     # Head class 1 is drawn from its own (Tukey-space) Gaussian.
     own = head.transform(feats[labels == 1]).mean(0)
     assert torch.allclose(own, head.feature_mean[1], atol=0.03)
@@ -83,8 +83,9 @@ def test_loss_mixes_generated_features():
     head = _head(generated_ratio='balance', kd_weight=0.0)
     _fit(head)
     counts = np.array(COUNTS)
-    assert head.num_generated(100) == round(
-        100 * (counts.max() - counts).sum() / counts.sum())
+    assert head.num_generated(100) == round(100 *
+                                            (counts.max() - counts).sum() /
+                                            counts.sum())
     head.train()
     seen = {}
     orig = head.loss_module.forward
@@ -134,8 +135,8 @@ def test_kl_distillation_formula_and_gradcheck():
     ref = T**2 * (pt * (pt.log() - ps.log())).sum(1)
     assert torch.allclose(kl_distillation(s, t, T), ref)
     assert torch.autograd.gradcheck(lambda x: kl_distillation(x, t, T), (s, ))
-    assert torch.allclose(kl_distillation(t, t, T), torch.zeros(3,
-                                                                dtype=t.dtype))
+    assert torch.allclose(
+        kl_distillation(t, t, T), torch.zeros(3, dtype=t.dtype))
     with pytest.raises(ValueError, match='temperature'):
         kl_distillation(s, t, 0.0)
 
@@ -307,8 +308,7 @@ def _separable_head(**kwargs):
     gen = torch.Generator().manual_seed(0)
     labels = torch.repeat_interleave(torch.arange(5), torch.tensor(COUNTS))
     centers = torch.eye(5, 4) * 9.0 + 1.0
-    feats = centers[labels] + 0.05 * torch.rand(len(labels), 4,
-                                                generator=gen)
+    feats = centers[labels] + 0.05 * torch.rand(len(labels), 4, generator=gen)
     moments = class_moments(head.transform(feats), labels, 5, 'full')
     capacity = head.anchor_capacity()[0]
     head.set_feature_stats(
@@ -328,8 +328,8 @@ def _separable_head(**kwargs):
 def test_self_assignment_diagnostic():
     # lambda = 0: the draws are the anchors, which the teacher classifies
     # correctly: share 1 for every tail class; NaN for head classes.
-    head, feats, labels = _separable_head(confidence=0.0,
-                                          mean_transfer='interpolate')
+    head, feats, labels = _separable_head(
+        confidence=0.0, mean_transfer='interpolate')
     share = head.self_assignment(200)
     assert torch.isnan(share[:2]).all()
     assert torch.equal(share[2:], torch.ones(3, dtype=torch.float64))
@@ -338,8 +338,8 @@ def test_self_assignment_diagnostic():
     head.set_confidence(1.0)
     assert (head.self_assignment(200)[2:] < 0.05).all()
     # Borrowing only the covariance keeps them in their class at any lambda.
-    head, _, _ = _separable_head(confidence=1.0,
-                                 mean_transfer='covariance_only')
+    head, _, _ = _separable_head(
+        confidence=1.0, mean_transfer='covariance_only')
     assert (head.self_assignment(200)[2:] > 0.95).all()
     # Against a direct count on the same draws (the diagnostic's stream).
     gen = torch.Generator().manual_seed(head.random_state()[0])
@@ -353,8 +353,8 @@ def test_self_assignment_diagnostic():
 
 
 def test_mean_transfer_and_weighting_are_used_by_generate():
-    head, _, _ = _separable_head(confidence=1.0,
-                                 mean_transfer='covariance_only')
+    head, _, _ = _separable_head(
+        confidence=1.0, mean_transfer='covariance_only')
     torch.manual_seed(0)
     x, y = head.generate(4000)
     tail = y >= 2
@@ -380,7 +380,6 @@ def test_checkpoint_holds_no_statistics_and_no_running_sums():
     # the previous accuracies (C each), the fingerprint (3 C), the sketch
     # (d x r) and a few scalars; nothing that grows with the anchors or
     # with d x r per class.
-    expected = (2 * 4 * C * (d + 1) + 4 * 2 * C + (4 + 8 + 4) * C +
-                4 * d * 2)
+    expected = (2 * 4 * C * (d + 1) + 4 * 2 * C + (4 + 8 + 4) * C + 4 * d * 2)
     scalars = sum(v for k, v in size.items() if state[k].numel() <= 2)
     assert sum(size.values()) - scalars == expected, size

@@ -19,13 +19,15 @@ def test_ensemble_probabilities_by_hand():
     old = torch.tensor([[2 * math.log(4), 0.0]], dtype=torch.float64)
     p = ensemble_probabilities(new, old, 1.0, 2.0)
     torch.testing.assert_close(
-        p, torch.tensor([[(0.25 + 0.8) / 2, (0.75 + 0.2) / 2]],
-                        dtype=torch.float64))
+        p,
+        torch.tensor([[(0.25 + 0.8) / 2, (0.75 + 0.2) / 2]],
+                     dtype=torch.float64))
     # t_new = 1/2 squares the odds: (1/10, 9/10); t_old = 1: (16/17, 1/17).
     p = ensemble_probabilities(new, old, 0.5, 1.0)
     torch.testing.assert_close(
-        p, torch.tensor([[(0.1 + 16 / 17) / 2, (0.9 + 1 / 17) / 2]],
-                        dtype=torch.float64))
+        p,
+        torch.tensor([[(0.1 + 16 / 17) / 2, (0.9 + 1 / 17) / 2]],
+                     dtype=torch.float64))
 
 
 def test_ensemble_probabilities_against_numpy():
@@ -36,8 +38,8 @@ def test_ensemble_probabilities_against_numpy():
         e = np.exp(x - x.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
-    p = ensemble_probabilities(
-        torch.tensor(new), torch.tensor(old), 0.7, 3.0).numpy()
+    p = ensemble_probabilities(torch.tensor(new), torch.tensor(old), 0.7,
+                               3.0).numpy()
     np.testing.assert_allclose(
         p, (softmax(new / 0.7) + softmax(old / 3.0)) / 2, rtol=1e-12)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
@@ -109,11 +111,11 @@ def test_pretrained_linear_classifier_becomes_the_old_one():
     head = load_pretrained(pretrained)
     assert bool(head.old_fc.loaded)
     for name in ('weight', 'bias'):
-        assert torch.equal(getattr(head.old_fc, name),
-                           getattr(pretrained.fc, name))
+        assert torch.equal(
+            getattr(head.old_fc, name), getattr(pretrained.fc, name))
         # fc loads too (DecoupledStageHook then re-initialises it).
-        assert torch.equal(getattr(head.fc, name),
-                           getattr(pretrained.fc, name))
+        assert torch.equal(
+            getattr(head.fc, name), getattr(pretrained.fc, name))
     x = torch.randn(4, 8)
     torch.testing.assert_close(head.old_fc(x), pretrained((x, )))
 
@@ -128,8 +130,7 @@ def test_pretrained_linear_classifier_becomes_the_old_one():
     # Predictions are the ensemble of both, argmax as label.
     head.new_temperature, head.old_temperature = 0.5, 2.0
     samples = head.predict((x, ))
-    expected = ensemble_probabilities(head((x, )), pretrained((x, )), 0.5,
-                                      2.0)
+    expected = ensemble_probabilities(head((x, )), pretrained((x, )), 0.5, 2.0)
     scores = torch.stack([s.pred_score for s in samples])
     torch.testing.assert_close(scores, expected)
     assert [int(s.pred_label) for s in samples] == \
@@ -163,8 +164,8 @@ def test_own_checkpoint_keeps_its_old_classifier():
     head = load_pretrained(build('LinearClsHead'))
     reinit_module(head)  # the new classifier differs from the old one
     state = prefixed(head.state_dict())
-    assert {'head.old_fc.weight', 'head.old_fc.bias',
-            'head.old_fc.loaded'} <= set(state)
+    assert {'head.old_fc.weight', 'head.old_fc.bias', 'head.old_fc.loaded'
+            } <= set(state)
     # Resume / tools/test.py: loaded as saved, not fc copied over old_fc.
     restored = Wrapper(build('EnsembleClsHead'))
     load_state_dict(restored, state, strict=True)

@@ -84,6 +84,6 @@ def test_bad_tau_and_non_finite_logits():
                            match='LogitAdjustedLinearClsHead: `tau`'):
             _head(tau=bad)
     head = _head()
-    with pytest.raises(ValueError,
-                       match='LogitAdjustedLinearClsHead: the adjusted'):
+    with pytest.raises(
+            ValueError, match='LogitAdjustedLinearClsHead: the adjusted'):
         head.predict((torch.tensor([[math.inf, 0.]]), ))

@@ -45,8 +45,8 @@ def test_logits_by_hand():
 
 def test_train_scales_only_trains_only_the_scales():
     head = _head()
-    assert [n for n, p in head.named_parameters() if p.requires_grad
-            ] == ['scales']
+    assert [n for n, p in head.named_parameters()
+            if p.requires_grad] == ['scales']
     head.train()
     sample = DataSample().set_gt_label(2)
     head.loss((torch.ones(1, 2), ), [sample])['loss'].backward()

@@ -14,10 +14,9 @@ W = np.array([[3., 4.], [0., -2.], [1., 1.]])
 def _head(**kwargs):
     kwargs.setdefault('loss', dict(type='LDAMLoss', max_m=0.5, s=30.0))
     head = MODELS.build(
-        dict(type='NormedLinearClsHead',
-             num_classes=3,
-             in_channels=2,
-             **kwargs))
+        dict(
+            type='NormedLinearClsHead', num_classes=3, in_channels=2,
+            **kwargs))
     head.init_weights()
     with torch.no_grad():
         head.fc.weight.copy_(torch.tensor(W))
@@ -39,14 +38,11 @@ def test_logits_by_hand():
         [1.4 * r, -r, 1.],
         [-0.8, 1., -r],
     ])
-    np.testing.assert_allclose(head((x, )).detach().numpy(),
-                               expected,
-                               rtol=1e-6,
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        head((x, )).detach().numpy(), expected, rtol=1e-6, atol=1e-7)
     scaled = _head(scale=16.)
-    np.testing.assert_allclose(scaled((x, )).detach().numpy(),
-                               16 * expected,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        scaled((x, )).detach().numpy(), 16 * expected, rtol=1e-6)
 
 
 def test_matches_numpy():
@@ -54,10 +50,10 @@ def test_matches_numpy():
     x, w = rng.normal(size=(5, 7)), rng.normal(size=(4, 7))
     expected = (x / np.linalg.norm(x, axis=1, keepdims=True)) @ (
         w / np.linalg.norm(w, axis=1, keepdims=True)).T
-    np.testing.assert_allclose(cosine_logits(torch.tensor(x),
-                                             torch.tensor(w)).numpy(),
-                               expected,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        cosine_logits(torch.tensor(x), torch.tensor(w)).numpy(),
+        expected,
+        rtol=1e-12)
 
 
 def test_invariant_to_row_and_feature_norms():
@@ -88,11 +84,10 @@ def test_init_gives_unit_rows(case):
 
 
 def test_init_cfg_overrides_unit_rows():
-    head = NormedLinearClsHead(num_classes=3,
-                               in_channels=2,
-                               init_cfg=dict(type='Constant',
-                                             layer='Linear',
-                                             val=0.5))
+    head = NormedLinearClsHead(
+        num_classes=3,
+        in_channels=2,
+        init_cfg=dict(type='Constant', layer='Linear', val=0.5))
     head.init_weights()
     assert torch.equal(head.fc.weight, torch.full((3, 2), 0.5))
 

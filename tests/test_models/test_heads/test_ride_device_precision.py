@@ -7,9 +7,8 @@ import copy
 import pytest
 import torch
 from mmpretrain.registry import MODELS
-from torch._subclasses import FakeTensorMode
-
 from test_models.test_losses import test_device_precision as sweeps
+from torch._subclasses import FakeTensorMode
 
 
 def three_expert_head(train_router=False):

@@ -18,11 +18,14 @@ def np_balanced_softmax(z, y, counts):
 def test_matches_paper(data, counts, reduction):
     z, y = data
     out = BalancedSoftmaxLoss(
-        class_counts=counts, reduction=reduction, loss_weight=1.5)(
-            torch.tensor(z), torch.tensor(y))
+        class_counts=counts, reduction=reduction,
+        loss_weight=1.5)(torch.tensor(z), torch.tensor(y))
     per_sample = np_balanced_softmax(z, y, counts)
-    expected = {'none': per_sample, 'mean': per_sample.mean(),
-                'sum': per_sample.sum()}[reduction]
+    expected = {
+        'none': per_sample,
+        'mean': per_sample.mean(),
+        'sum': per_sample.sum()
+    }[reduction]
     np.testing.assert_allclose(
         out.numpy(), 1.5 * expected, rtol=1e-6, atol=1e-9)
 
@@ -39,8 +42,8 @@ def test_soft_targets(data, counts):
     y2 = np.roll(y, 2)
     lam = 0.6
     soft = lam * np.eye(5)[y] + (1 - lam) * np.eye(5)[y2]
-    out = BalancedSoftmaxLoss(class_counts=counts)(
-        torch.tensor(z), torch.tensor(soft))
+    out = BalancedSoftmaxLoss(class_counts=counts)(torch.tensor(z),
+                                                   torch.tensor(soft))
     expected = lam * np_balanced_softmax(z, y, counts) + \
         (1 - lam) * np_balanced_softmax(z, y2, counts)
     np.testing.assert_allclose(
@@ -58,12 +61,14 @@ def test_gradcheck():
 def test_counts_explicit_vs_set(data, counts):
     z, y = torch.tensor(data[0]), torch.tensor(data[1])
     hooked = BalancedSoftmaxLoss()
-    with pytest.raises(RuntimeError, match='BalancedSoftmaxLoss needs the '
-                       'per-class'):
+    with pytest.raises(
+            RuntimeError, match='BalancedSoftmaxLoss needs the '
+            'per-class'):
         hooked(z, y)
     hooked.set_class_counts(counts)
     torch.testing.assert_close(
-        hooked(z, y), BalancedSoftmaxLoss(class_counts=counts)(z, y))
+        hooked(z, y),
+        BalancedSoftmaxLoss(class_counts=counts)(z, y))
 
 
 def test_build_and_bad_inputs():
@@ -72,9 +77,13 @@ def test_build_and_bad_inputs():
     assert isinstance(loss_fn, BalancedSoftmaxLoss)
     with pytest.raises(TypeError):
         BalancedSoftmaxLoss(tau=2.0)
-    with pytest.raises(ValueError, match='BalancedSoftmaxLoss: the adjusted '
-                       'logits .* are not finite; the input logits contain'):
+    with pytest.raises(
+            ValueError,
+            match='BalancedSoftmaxLoss: the adjusted '
+            'logits .* are not finite; the input logits contain'):
         loss_fn(torch.tensor([[float('nan'), 0.0, 0.0]]), torch.tensor([0]))
-    with pytest.raises(ValueError, match='BalancedSoftmaxLoss: classes '
-                       '\\[0\\] have zero training images'):
+    with pytest.raises(
+            ValueError,
+            match='BalancedSoftmaxLoss: classes '
+            '\\[0\\] have zero training images'):
         BalancedSoftmaxLoss(class_counts=[0, 3, 1])

@@ -4,11 +4,10 @@ against independent numpy computations of its formulas."""
 import numpy as np
 import pytest
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
+from dist_utils import run_distributed
 from mmpretrain.registry import MODELS
 
-from dist_utils import run_distributed
 from mmlt.models.losses import (CategoryGHMLoss, accumulate_histogram,
                                 adaptive_bin_index, adaptive_edges,
                                 category_ghm_weights, category_histogram,
@@ -54,7 +53,13 @@ def np_ghm_weight(mass_c, width_c, k, smoothing):
     return inv[k] / sum(p[j] * inv[j] for j in range(len(p)))
 
 
-def np_category_ghm(g, y, num_classes, bins, hist, edges, momentum,
+def np_category_ghm(g,
+                    y,
+                    num_classes,
+                    bins,
+                    hist,
+                    edges,
+                    momentum,
                     smoothing=0.5):
     """Weights and the accumulated histogram, class by class."""
     idx = np.array([np_bin(gi, edges[c]) for gi, c in zip(g, y)])
@@ -106,8 +111,10 @@ def np_loss(z, y, counts, gamma, inter, bins, hist, edges, momentum):
 
 def make_batch(seed, n=24, num_classes=5, dtype=torch.float64):
     rng = np.random.default_rng(seed)
-    y = np.concatenate([np.arange(num_classes - 1),
-                        rng.integers(0, num_classes - 1, n - num_classes + 1)])
+    y = np.concatenate([
+        np.arange(num_classes - 1),
+        rng.integers(0, num_classes - 1, n - num_classes + 1)
+    ])
     z = rng.normal(scale=2.0, size=(n, num_classes))
     return z, y, torch.tensor(z, dtype=dtype), torch.tensor(y)
 
@@ -135,7 +142,9 @@ def test_margin_rows_match_matrix(counts, data):
 def test_intra_off_equals_margin_softmax(counts, data, gamma, reduction):
     z, y = data
     loss_fn = CategoryGHMLoss(
-        intra=False, gamma=gamma, class_counts=counts.tolist(),
+        intra=False,
+        gamma=gamma,
+        class_counts=counts.tolist(),
         reduction=reduction)
     out = loss_fn(torch.tensor(z), torch.tensor(y))
     elem = np_margin_ce(z, y, counts, gamma)
@@ -158,16 +167,22 @@ def test_three_steps_match_numpy(density, inter):
     counts = [60, 30, 12, 5, 2]
     bins, momentum, gamma = 6, 0.7, 0.8
     loss_fn = CategoryGHMLoss(
-        num_classes=5, inter=inter, gamma=gamma, density=density, bins=bins,
-        momentum=momentum, smoothing=0.5, class_counts=counts,
+        num_classes=5,
+        inter=inter,
+        gamma=gamma,
+        density=density,
+        bins=bins,
+        momentum=momentum,
+        smoothing=0.5,
+        class_counts=counts,
         reduction='none')
     hist = np.zeros((5, bins))
     edges = np.tile(np.linspace(0, 1, bins + 1), (5, 1))
     for step in range(3):
         z, y, z_t, y_t = make_batch(step)
         out = loss_fn(z_t, y_t)
-        elem, w, mass = np_loss(z, y, counts, gamma, inter, bins, hist,
-                                edges, momentum)
+        elem, w, mass = np_loss(z, y, counts, gamma, inter, bins, hist, edges,
+                                momentum)
         np.testing.assert_allclose(out.numpy(), elem, rtol=1e-5)
         if density == 'adaptive':
             new = np_adaptive_edges(edges, mass)
@@ -179,8 +194,7 @@ def test_three_steps_match_numpy(density, inter):
                 for c in range(5)
             ])
             edges = new
-            np.testing.assert_allclose(
-                loss_fn.edges.numpy(), edges, atol=1e-6)
+            np.testing.assert_allclose(loss_fn.edges.numpy(), edges, atol=1e-6)
         hist = mass
         np.testing.assert_allclose(loss_fn.hist.numpy(), hist, atol=1e-5)
     # Class 4 never appeared: its state is untouched.
@@ -197,13 +211,13 @@ def test_weights_average_to_one_over_the_histogram():
     gen = torch.Generator().manual_seed(0)
     num_classes, bins = 64, 7
     mass = torch.rand(num_classes, bins, generator=gen, dtype=torch.float64)
-    mass = mass * 10 ** (30 * torch.rand(num_classes, bins, generator=gen,
-                                         dtype=torch.float64) - 15)
+    mass = mass * 10**(30 * torch.rand(
+        num_classes, bins, generator=gen, dtype=torch.float64) - 15)
     mass[mass < 1e-12] = 0
     mass[::5, 1::2] = 0
     mass[3, :] = torch.tensor([1e-39, 0, 0, 0, 5.0, 0, 0])
-    widths = torch.rand(num_classes, bins, generator=gen,
-                        dtype=torch.float64) + 1e-4
+    widths = torch.rand(
+        num_classes, bins, generator=gen, dtype=torch.float64) + 1e-4
     widths /= widths.sum(1, keepdim=True)
     label = torch.arange(num_classes).repeat_interleave(bins)
     bin_index = torch.arange(bins).repeat(num_classes)
@@ -214,9 +228,8 @@ def test_weights_average_to_one_over_the_histogram():
             assert torch.isfinite(w).all() and (w > 0).all()
             assert w.max() <= 1 + 1 / smoothing + 1e-9
             p = mass / mass.sum(1, keepdim=True)
-            torch.testing.assert_close((p * w).sum(1),
-                                       torch.ones(num_classes,
-                                                  dtype=torch.float64))
+            torch.testing.assert_close(
+                (p * w).sum(1), torch.ones(num_classes, dtype=torch.float64))
             ess = 1 / (p * w**2).sum(1)
             assert (ess >= smoothing / (1 + smoothing) - 1e-9).all()
 
@@ -230,37 +243,37 @@ def test_weights_by_hand():
     label = torch.tensor([0, 0, 0, 1])
     bin_index = torch.tensor([0, 1, 2, 2])
     w = category_ghm_weights(label, bin_index, mass, smoothing=0.5)
-    torch.testing.assert_close(
-        w, torch.tensor([9 / 11, 17 / 11, 153 / 55, 1.0]))
+    torch.testing.assert_close(w,
+                               torch.tensor([9 / 11, 17 / 11, 153 / 55, 1.0]))
     # Widths: a bin twice as wide is half as dense.
     widths = torch.tensor([[0.2, 0.4, 0.4], [0.2, 0.3, 0.5]])
     w = category_ghm_weights(label[:3], bin_index[:3], mass, widths, 0.5)
-    expected = [np_ghm_weight([3.0, 1.0, 0.0], [0.2, 0.4, 0.4], k, 0.5)
-                for k in range(3)]
+    expected = [
+        np_ghm_weight([3.0, 1.0, 0.0], [0.2, 0.4, 0.4], k, 0.5)
+        for k in range(3)
+    ]
     np.testing.assert_allclose(w.numpy(), expected, rtol=1e-6)
 
 
 def test_momentum_update_by_hand():
-    running = torch.tensor([[4.0, 0.0, 2.0], [1.0, 1.0, 1.0],
-                            [0.0, 0.0, 0.0]])
-    counts = torch.tensor([[0.0, 2.0, 1.0], [0.0, 0.0, 0.0],
-                           [1.0, 0.0, 0.0]])
+    running = torch.tensor([[4.0, 0.0, 2.0], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    counts = torch.tensor([[0.0, 2.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
     out = accumulate_histogram(running, counts, 0.75)
     # Present rows: 0.75 * running + 0.25 * counts; row 1 is absent.
     expected = torch.tensor([[3.0, 0.5, 1.75], [1.0, 1.0, 1.0],
                              [0.25, 0.0, 0.0]])
     torch.testing.assert_close(out, expected)
-    torch.testing.assert_close(accumulate_histogram(running, counts, 0.0),
-                               torch.where(counts.sum(1, keepdim=True) > 0,
-                                           counts, running))
+    torch.testing.assert_close(
+        accumulate_histogram(running, counts, 0.0),
+        torch.where(counts.sum(1, keepdim=True) > 0, counts, running))
     # GHM-C's rule: only the bins that received samples move.
     out = accumulate_histogram(running, counts, 0.75, rule='bin')
     expected = torch.tensor([[4.0, 0.5, 1.75], [1.0, 1.0, 1.0],
                              [0.25, 0.0, 0.0]])
     torch.testing.assert_close(out, expected)
     # A mass decayed below float32's smallest normal number becomes 0.
-    out = accumulate_histogram(torch.tensor([[2e-38, 1.0]]),
-                               torch.tensor([[0.0, 1.0]]), 0.5)
+    out = accumulate_histogram(
+        torch.tensor([[2e-38, 1.0]]), torch.tensor([[0.0, 1.0]]), 0.5)
     assert out[0, 0] == 0 and out[0, 1] == 1
     with pytest.raises(ValueError, match="`rule` must be 'category' or"):
         accumulate_histogram(running, counts, 0.5, rule='sample')
@@ -280,14 +293,13 @@ def _easy_and_hard_logits(n, hard, num_classes=3, label=0):
 def test_subnormal_mass_in_empty_bin_gives_finite_weights(density):
     """A bin that decayed to 1e-39 (a float32 subnormal whose reciprocal
     overflows) and receives no sample must not poison its category."""
-    loss_fn = CategoryGHMLoss(num_classes=3, inter=False, density=density,
-                              momentum=0.9)
+    loss_fn = CategoryGHMLoss(
+        num_classes=3, inter=False, density=density, momentum=0.9)
     loss_fn.hist[0] = torch.tensor([5.0, 1e-39] + [0.0] * 7 + [1e-39])
     z, y = _easy_and_hard_logits(8, hard=False)
     for mode in (loss_fn.eval, loss_fn.train):
         mode()
-        w = loss_fn.intra_weights(F.cross_entropy(z, y, reduction='none'),
-                                  y)
+        w = loss_fn.intra_weights(F.cross_entropy(z, y, reduction='none'), y)
         assert torch.isfinite(w).all() and (w > 0).all()
         assert torch.isfinite(loss_fn(z, y))
 
@@ -298,8 +310,12 @@ def test_never_again_hit_bin_stays_finite(density, accumulate):
     """One batch of hard samples, then 1,500 batches of easy ones at
     momentum 0.9: the hard samples' bin is never hit again (its mass decays
     through the subnormal range to 0 under the category rule)."""
-    loss_fn = CategoryGHMLoss(num_classes=3, inter=False, density=density,
-                              momentum=0.9, accumulate=accumulate)
+    loss_fn = CategoryGHMLoss(
+        num_classes=3,
+        inter=False,
+        density=density,
+        momentum=0.9,
+        accumulate=accumulate)
     z_hard, y = _easy_and_hard_logits(16, hard=True)
     z_easy, _ = _easy_and_hard_logits(16, hard=False)
     z_easy[::4, 0] = 4.0  # two easy bins, so some mass moves
@@ -340,8 +356,12 @@ def test_weight_bounds_on_a_fixed_batch(density, smoothing):
     batch-normalised weights gave the hard samples of the first category
     weight 10 and that category an effective size of 0.13 of its samples;
     these weights give at most 2.6 and 0.77 at rho = 0.5)."""
-    loss_fn = CategoryGHMLoss(num_classes=10, inter=False, density=density,
-                              momentum=0.9, smoothing=smoothing)
+    loss_fn = CategoryGHMLoss(
+        num_classes=10,
+        inter=False,
+        density=density,
+        momentum=0.9,
+        smoothing=smoothing)
     loss, y = _fixed_batch()
     for _ in range(150):
         w = loss_fn.intra_weights(loss, y)
@@ -362,16 +382,19 @@ def test_weights_emphasise_hard_samples_whatever_the_batch(density):
     down), with the same strength whether the category brings 1 sample to
     every batch (1,000 classes in a batch of 512) or 64: the weights depend
     on the category's accumulated histogram, not on its batch count."""
+
     def run(n_per_batch, steps):
         gen = torch.Generator().manual_seed(n_per_batch)
         beta = torch.distributions.Beta(0.3, 3.0)
-        loss_fn = CategoryGHMLoss(num_classes=1, inter=False,
-                                  density=density, momentum=0.9,
-                                  smoothing=0.5)
+        loss_fn = CategoryGHMLoss(
+            num_classes=1,
+            inter=False,
+            density=density,
+            momentum=0.9,
+            smoothing=0.5)
         ws, gs = [], []
         for step in range(steps):
-            torch.manual_seed(int(torch.randint(2**31, (1, ),
-                                                generator=gen)))
+            torch.manual_seed(int(torch.randint(2**31, (1, ), generator=gen)))
             g = beta.sample((n_per_batch, )).clamp(1e-6, 1 - 1e-6)
             w = loss_fn.intra_weights(-torch.log1p(-g),
                                       torch.zeros(n_per_batch, dtype=int))
@@ -390,7 +413,10 @@ def test_weights_emphasise_hard_samples_whatever_the_batch(density):
 @pytest.mark.parametrize('momentum', [0.0, 0.9, 0.999])
 def test_unseen_and_empty_categories_finite(density, momentum):
     loss_fn = CategoryGHMLoss(
-        num_classes=6, inter=True, density=density, momentum=momentum,
+        num_classes=6,
+        inter=True,
+        density=density,
+        momentum=momentum,
         class_counts=[100, 50, 20, 8, 3, 1])
     z = torch.randn(8, 6) * 4
     # Only classes 0 and 1 for a while.
@@ -403,16 +429,15 @@ def test_unseen_and_empty_categories_finite(density, momentum):
     z = torch.tensor([[30.0, 0, 0, 0, 0, 0], [0, -30.0, 0, 0, 0, 30.0],
                       [0, 0, 0, 0, 0, 30.0], [0, 0, 0, 0, 0, 30.0]])
     y = torch.tensor([0, 1, 5, 5])
-    w = loss_fn.intra_weights(
-        F.cross_entropy(z, y, reduction='none'), y)
+    w = loss_fn.intra_weights(F.cross_entropy(z, y, reduction='none'), y)
     assert torch.isfinite(w).all() and (w > 0).all()
     out = loss_fn(z, y)
     assert torch.isfinite(out)
     for buf in loss_fn.buffers():
         assert torch.isfinite(buf).all()
     # Eval mode on a fresh loss: nothing accumulated yet.
-    fresh = CategoryGHMLoss(num_classes=6, inter=False, density=density,
-                            momentum=momentum).eval()
+    fresh = CategoryGHMLoss(
+        num_classes=6, inter=False, density=density, momentum=momentum).eval()
     assert torch.isfinite(fresh(z, y))
 
 
@@ -426,16 +451,20 @@ def test_weighted_loss_finite_check_names_the_cause(density):
     loss_fn.hist[1, 2] = float('nan')
     z = torch.randn(6, 3)
     y = torch.tensor([0, 1, 2, 0, 1, 2])
-    with pytest.raises(ValueError, match=r'CategoryGHMLoss: the intra-'
-                       r'category weighted losses \(the GHM weights of '
-                       r'classes \[1\] are inf/NaN.*buffers `hist` and '
-                       r'`edges`.*resume from an earlier checkpoint'):
+    with pytest.raises(
+            ValueError,
+            match=r'CategoryGHMLoss: the intra-'
+            r'category weighted losses \(the GHM weights of '
+            r'classes \[1\] are inf/NaN.*buffers `hist` and '
+            r'`edges`.*resume from an earlier checkpoint'):
         loss_fn(z, y)
     fresh = CategoryGHMLoss(num_classes=3, inter=False, density=density)
     z[2, 0] = float('nan')
-    with pytest.raises(ValueError, match=r'CategoryGHMLoss: the \(margin\) '
-                       r'cross-entropies are not finite; check the input '
-                       r'logits'):
+    with pytest.raises(
+            ValueError,
+            match=r'CategoryGHMLoss: the \(margin\) '
+            r'cross-entropies are not finite; check the input '
+            r'logits'):
         fresh(z, y)
 
 
@@ -450,14 +479,15 @@ def test_adaptive_edges_by_hand():
     # Quartiles of mass 2: 0.5 (half of bin 0), 1.0 (the end of the flat
     # part: bin 3's start) and 1.5 (half of bin 3); row 1 has no mass.
     torch.testing.assert_close(
-        new, torch.tensor([[0, 0.125, 0.75, 0.875, 1.0],
-                           [0, 0.25, 0.5, 0.75, 1.0]], dtype=torch.float64))
+        new,
+        torch.tensor([[0, 0.125, 0.75, 0.875, 1.0], [0, 0.25, 0.5, 0.75, 1.0]],
+                     dtype=torch.float64))
     np.testing.assert_allclose(new.numpy(),
                                np_adaptive_edges(edges.numpy(), mass.numpy()))
     # Equal mass on the new edges; totals kept.
     rebinned = rebin_histogram(mass, edges, new)
-    torch.testing.assert_close(rebinned[0], torch.full((4, ), 0.5,
-                                                       dtype=torch.float64))
+    torch.testing.assert_close(rebinned[0],
+                               torch.full((4, ), 0.5, dtype=torch.float64))
     torch.testing.assert_close(rebinned[1], mass[1])
     # Everything in one spot: edges at least MIN_BIN_WIDTH apart.
     spike = torch.tensor([[0.0, 0.0, 5.0, 0.0]], dtype=torch.float64)
@@ -470,11 +500,10 @@ def test_adaptive_bin_index():
     edges = torch.tensor([[0, 0.1, 0.2, 1.0], [0, 0.5, 0.9, 1.0]])
     g = torch.tensor([0.0, 0.1, 0.15, 1.0, 0.49, 0.5, 0.95, 1.0])
     label = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
-    assert adaptive_bin_index(g, label, edges).tolist() == [
-        0, 1, 1, 2, 0, 1, 2, 2
-    ]
-    counts = category_histogram(label, adaptive_bin_index(g, label, edges),
-                                2, 3)
+    assert adaptive_bin_index(g, label,
+                              edges).tolist() == [0, 1, 1, 2, 0, 1, 2, 2]
+    counts = category_histogram(label, adaptive_bin_index(g, label, edges), 2,
+                                3)
     assert counts.tolist() == [[1, 2, 1], [1, 1, 2]]
 
 
@@ -499,8 +528,7 @@ def test_adaptive_edges_track_beta_quantiles():
     q = np.arange(1, bins) / bins
     for c, (a, b) in enumerate(shapes):
         expected = np.quantile(rng.beta(a, b, 400_000), q)
-        np.testing.assert_allclose(edges[c, 1:-1].numpy(), expected,
-                                   atol=0.02)
+        np.testing.assert_allclose(edges[c, 1:-1].numpy(), expected, atol=0.02)
 
 
 # ---------------------------------------------------------------------------
@@ -511,7 +539,11 @@ def test_adaptive_edges_track_beta_quantiles():
 def test_gradcheck_and_detached_weights(density, inter):
     counts = [60, 30, 12, 5, 2]
     loss_fn = CategoryGHMLoss(
-        num_classes=5, inter=inter, density=density, bins=4, momentum=0.5,
+        num_classes=5,
+        inter=inter,
+        density=density,
+        bins=4,
+        momentum=0.5,
         class_counts=counts).double()
     for step in range(3):  # some state
         loss_fn(make_batch(step)[2], make_batch(step)[3])
@@ -525,13 +557,15 @@ def test_gradcheck_and_detached_weights(density, inter):
         F.cross_entropy(
             margin_logits(z_t.detach(), y_t,
                           loss_fn.scaled_log_counts.double())
-            if inter else z_t.detach(), y_t, reduction='none'), y_t)
+            if inter else z_t.detach(),
+            y_t,
+            reduction='none'), y_t)
     m = np_margin_matrix(counts, 0.8 if inter else 0.0)[y]
     p = np.exp(z + m)
     p /= p.sum(1, keepdims=True)
     expected = w.numpy()[:, None] * (p - np.eye(5)[y]) / len(y)
-    np.testing.assert_allclose(z_t.grad.numpy(), expected, rtol=1e-5,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        z_t.grad.numpy(), expected, rtol=1e-5, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------
@@ -546,16 +580,22 @@ def test_build_and_bad_inputs():
     with pytest.raises(ValueError, match='CategoryGHMLoss: `gamma`'):
         CategoryGHMLoss(num_classes=3, gamma=-0.1)
     for bins in (1, 0, 2.5, True):
-        with pytest.raises(ValueError, match='CategoryGHMLoss: `bins` must '
-                           'be an integer >= 2'):
+        with pytest.raises(
+                ValueError,
+                match='CategoryGHMLoss: `bins` must '
+                'be an integer >= 2'):
             CategoryGHMLoss(num_classes=3, bins=bins)
     for momentum in (1.0, -0.1, 1.5):
-        with pytest.raises(ValueError, match='CategoryGHMLoss: `momentum` '
-                           r'must be a finite number in \[0, 1\)'):
+        with pytest.raises(
+                ValueError,
+                match='CategoryGHMLoss: `momentum` '
+                r'must be a finite number in \[0, 1\)'):
             CategoryGHMLoss(num_classes=3, momentum=momentum)
     for smoothing in (0, -1.0, float('inf')):
-        with pytest.raises(ValueError, match='CategoryGHMLoss: `smoothing` '
-                           r'must be a finite number in \(0, inf\)'):
+        with pytest.raises(
+                ValueError,
+                match='CategoryGHMLoss: `smoothing` '
+                r'must be a finite number in \(0, inf\)'):
             CategoryGHMLoss(num_classes=3, smoothing=smoothing)
     with pytest.raises(ValueError, match='`accumulate` must be one of'):
         CategoryGHMLoss(num_classes=3, accumulate='sample')
@@ -565,20 +605,24 @@ def test_build_and_bad_inputs():
         CategoryGHMLoss(num_classes=3, inter='yes')
     with pytest.raises(ValueError, match='`num_classes` is required'):
         CategoryGHMLoss()
-    with pytest.raises(ValueError, match='class_counts has 2 entries but '
-                       'num_classes is 3'):
+    with pytest.raises(
+            ValueError, match='class_counts has 2 entries but '
+            'num_classes is 3'):
         CategoryGHMLoss(num_classes=3, class_counts=[5, 1])
-    with pytest.raises(RuntimeError, match='needs the per-class training '
-                       'counts'):
-        CategoryGHMLoss(num_classes=3)(torch.randn(2, 3),
-                                       torch.tensor([0, 1]))
-    with pytest.raises(ValueError, match='num_classes has 3 entries but '
-                       'cls_score has 4'):
-        CategoryGHMLoss(num_classes=3, inter=False)(torch.randn(2, 4),
-                                                    torch.tensor([0, 1]))
+    with pytest.raises(
+            RuntimeError, match='needs the per-class training '
+            'counts'):
+        CategoryGHMLoss(num_classes=3)(torch.randn(2, 3), torch.tensor([0, 1]))
+    with pytest.raises(
+            ValueError, match='num_classes has 3 entries but '
+            'cls_score has 4'):
+        CategoryGHMLoss(
+            num_classes=3, inter=False)(torch.randn(2, 4), torch.tensor([0,
+                                                                         1]))
     with pytest.raises(ValueError, match='soft targets'):
-        CategoryGHMLoss(num_classes=3, inter=False)(
-            torch.randn(2, 3), torch.full((2, 3), 1 / 3))
+        CategoryGHMLoss(
+            num_classes=3, inter=False)(torch.randn(2, 3),
+                                        torch.full((2, 3), 1 / 3))
 
 
 # ---------------------------------------------------------------------------
@@ -586,8 +630,12 @@ def test_build_and_bad_inputs():
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize('density', ['uniform', 'adaptive'])
 def test_state_dict_round_trip(density, tmp_path):
-    kwargs = dict(num_classes=5, density=density, bins=6, momentum=0.8,
-                  class_counts=[60, 30, 12, 5, 2])
+    kwargs = dict(
+        num_classes=5,
+        density=density,
+        bins=6,
+        momentum=0.8,
+        class_counts=[60, 30, 12, 5, 2])
     loss_fn = CategoryGHMLoss(**kwargs)
     for step in range(4):
         loss_fn(*make_batch(step, dtype=torch.float32)[2:])
@@ -620,9 +668,13 @@ def test_model_checkpoint_holds_the_state(tmp_path):
         backbone=dict(type='CifarResNet', depth=8, in_channels=1),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(
-            type='LinearClsHead', num_classes=4, in_channels=64,
-            loss=dict(type='CategoryGHMLoss', num_classes=4,
-                      class_counts=[30, 10, 4, 1])))
+            type='LinearClsHead',
+            num_classes=4,
+            in_channels=64,
+            loss=dict(
+                type='CategoryGHMLoss',
+                num_classes=4,
+                class_counts=[30, 10, 4, 1])))
     model = MODELS.build(cfg)
     from mmpretrain.structures import DataSample
     samples = [DataSample().set_gt_label(i % 4) for i in range(8)]
@@ -643,7 +695,10 @@ def _dist_steps(rank, world_size, batches):
     out = {}
     for density in ('uniform', 'adaptive'):
         loss_fn = CategoryGHMLoss(
-            num_classes=5, density=density, bins=6, momentum=0.7,
+            num_classes=5,
+            density=density,
+            bins=6,
+            momentum=0.7,
             class_counts=[60, 30, 12, 5, 2])
         losses = []
         for z, y in batches:
@@ -655,8 +710,9 @@ def _dist_steps(rank, world_size, batches):
 
 
 def test_two_ranks_match_one_rank():
-    batches = [make_batch(20 + s, n=16, dtype=torch.float32)[2:]
-               for s in range(4)]
+    batches = [
+        make_batch(20 + s, n=16, dtype=torch.float32)[2:] for s in range(4)
+    ]
     two = run_distributed(_dist_steps, 2, batches)
     one = _dist_steps(0, 1, batches)
     for density, expected in one.items():
@@ -669,7 +725,8 @@ def test_two_ranks_match_one_rank():
         np.testing.assert_allclose(
             (np.array(two[0][density]['losses']) +
              np.array(two[1][density]['losses'])) / 2,
-            expected['losses'], rtol=1e-5)
+            expected['losses'],
+            rtol=1e-5)
 
 
 def _train(tmp_path, data_root, work_dir, **options):
@@ -679,7 +736,10 @@ def _train(tmp_path, data_root, work_dir, **options):
     from mmengine.runner import Runner
     from test_tools.utils import tiny_config
     path = tiny_config(
-        tmp_path, data_root, name='category_ghm.py', epochs=2,
+        tmp_path,
+        data_root,
+        name='category_ghm.py',
+        epochs=2,
         extra="model = dict(head=dict(loss=dict(_delete_=True, "
         "type='CategoryGHMLoss', num_classes=10, bins=5)))")
     cfg = Config.fromfile(path)
@@ -703,10 +763,15 @@ def test_runner_resume_restores_the_histograms(tmp_path, fmnist_root):
     straight = _train(tmp_path, fmnist_root, tmp_path / 'straight')
     split = tmp_path / 'split'
     _train(tmp_path, fmnist_root, split, **{'train_cfg.max_epochs': 1})
-    first = torch.load(osp.join(split, 'epoch_1.pth'), map_location='cpu',
-                       weights_only=True)['state_dict']
-    resumed = _train(tmp_path, fmnist_root, split, resume=True,
-                     load_from=osp.join(split, 'epoch_1.pth'))
+    first = torch.load(
+        osp.join(split, 'epoch_1.pth'), map_location='cpu',
+        weights_only=True)['state_dict']
+    resumed = _train(
+        tmp_path,
+        fmnist_root,
+        split,
+        resume=True,
+        load_from=osp.join(split, 'epoch_1.pth'))
     a = straight.model.head.loss_module
     b = resumed.model.head.loss_module
     assert a.hist.sum() > 0

@@ -38,16 +38,19 @@ def np_unweighted(z, y, loss_type, gamma):
 def np_cb_loss(z, y, counts, loss_type, beta, weighting, gamma, reduction):
     w = np_weights(counts, beta, weighting)[y]
     loss = w * np_unweighted(z, y, loss_type, gamma)
-    return {'none': loss, 'sum': loss.sum(),
-            'mean': loss.sum() / len(y)}[reduction]
+    return {
+        'none': loss,
+        'sum': loss.sum(),
+        'mean': loss.sum() / len(y)
+    }[reduction]
 
 
 @pytest.mark.parametrize('beta', [0.0, 0.9, 0.999, 0.9999])
 @pytest.mark.parametrize('weighting', ['effective_number', 'inverse'])
 def test_weights(counts, beta, weighting):
     w = class_balanced_weights(torch.as_tensor(counts), beta, weighting)
-    np.testing.assert_allclose(w.numpy(), np_weights(counts, beta, weighting),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        w.numpy(), np_weights(counts, beta, weighting), rtol=1e-10)
     assert w.sum().item() == pytest.approx(counts.size)
 
 
@@ -121,8 +124,10 @@ def test_counts_explicit_vs_set(data, counts):
     z, y = torch.tensor(data[0]), torch.tensor(data[1])
     explicit = ClassBalancedLoss(beta=0.99, class_counts=counts)
     hooked = ClassBalancedLoss(beta=0.99)
-    with pytest.raises(RuntimeError, match='ClassBalancedLoss needs the '
-                       'per-class training counts'):
+    with pytest.raises(
+            RuntimeError,
+            match='ClassBalancedLoss needs the '
+            'per-class training counts'):
         hooked(z, y)
     assert hooked.set_class_counts(counts) is True
     torch.testing.assert_close(hooked(z, y), explicit(z, y))
@@ -176,30 +181,37 @@ def test_build_from_config():
 
 @pytest.mark.parametrize('beta', [1.0, -0.1, 1.5, float('nan')])
 def test_bad_beta(beta):
-    with pytest.raises(ValueError, match=r'ClassBalancedLoss: `beta` must be'
-                       r'.*\[0, 1\)'):
+    with pytest.raises(
+            ValueError, match=r'ClassBalancedLoss: `beta` must be'
+            r'.*\[0, 1\)'):
         ClassBalancedLoss(beta=beta)
     with pytest.raises(ValueError, match='class_balanced_weights: `beta`'):
         class_balanced_weights([1, 2], beta)
 
 
 def test_bad_inputs():
-    with pytest.raises(ValueError, match='ClassBalancedLoss: `loss_type`.*'
-                       "'softmax'.*'foo'"):
+    with pytest.raises(
+            ValueError,
+            match='ClassBalancedLoss: `loss_type`.*'
+            "'softmax'.*'foo'"):
         ClassBalancedLoss(loss_type='foo')
     with pytest.raises(ValueError, match='ClassBalancedLoss: `weighting`'):
         ClassBalancedLoss(weighting='sqrt')
     with pytest.raises(ValueError, match='ClassBalancedLoss: `reduction`'):
         ClassBalancedLoss(reduction='avg')
-    with pytest.raises(ValueError, match='ClassBalancedLoss: classes \\[1\\] '
-                       'have zero training images'):
+    with pytest.raises(
+            ValueError,
+            match='ClassBalancedLoss: classes \\[1\\] '
+            'have zero training images'):
         ClassBalancedLoss(class_counts=[3, 0, 1])
     loss_fn = ClassBalancedLoss(class_counts=[3, 2, 1])
-    with pytest.raises(ValueError, match='ClassBalancedLoss: class_counts has '
-                       '3 entries but cls_score has 4 classes'):
+    with pytest.raises(
+            ValueError,
+            match='ClassBalancedLoss: class_counts has '
+            '3 entries but cls_score has 4 classes'):
         loss_fn(torch.randn(2, 4), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match='reduction_override'):
-        loss_fn(torch.randn(2, 3), torch.tensor([0, 1]),
-                reduction_override='avg')
+        loss_fn(
+            torch.randn(2, 3), torch.tensor([0, 1]), reduction_override='avg')
     with pytest.raises(ValueError, match='labels must lie in \\[0, 3\\)'):
         loss_fn(torch.randn(2, 3), torch.tensor([0, 3]))

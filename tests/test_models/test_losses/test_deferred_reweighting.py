@@ -52,7 +52,7 @@ def test_drw_on_losses(data, counts, loss_type):
     w = weights.numpy()[data[1]]
     plain_per_sample = loss_type(class_counts=counts)(
         z, y, reduction_override='none')
-    np.testing.assert_allclose(per_sample.numpy(),
-                               w * plain_per_sample.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        per_sample.numpy(), w * plain_per_sample.numpy(), rtol=1e-6)
     np.testing.assert_allclose(
         loss_fn(z, y).item(), per_sample.sum().item() / w.sum(), rtol=1e-6)

@@ -37,30 +37,42 @@ BF16_RTOL, BF16_ATOL = 0.02, 0.02
 
 #: name -> config of every loss class in mmlt.models.losses.
 LOSSES = {
-    'BalancedSoftmaxLoss': dict(class_counts=COUNTS),
-    'RIDELoss': dict(class_counts=COUNTS),
-    'CategoryGHMLoss': dict(num_classes=NUM_CLASSES, class_counts=COUNTS),
-    'ClassBalancedLoss-softmax': dict(
-        type='ClassBalancedLoss', loss_type='softmax', class_counts=COUNTS),
-    'ClassBalancedLoss-sigmoid': dict(
-        type='ClassBalancedLoss', loss_type='sigmoid', class_counts=COUNTS),
-    'ClassBalancedLoss-focal': dict(
-        type='ClassBalancedLoss', loss_type='focal', class_counts=COUNTS),
-    'CombinedLoss': dict(losses=[
+    'BalancedSoftmaxLoss':
+    dict(class_counts=COUNTS),
+    'RIDELoss':
+    dict(class_counts=COUNTS),
+    'CategoryGHMLoss':
+    dict(num_classes=NUM_CLASSES, class_counts=COUNTS),
+    'ClassBalancedLoss-softmax':
+    dict(type='ClassBalancedLoss', loss_type='softmax', class_counts=COUNTS),
+    'ClassBalancedLoss-sigmoid':
+    dict(type='ClassBalancedLoss', loss_type='sigmoid', class_counts=COUNTS),
+    'ClassBalancedLoss-focal':
+    dict(type='ClassBalancedLoss', loss_type='focal', class_counts=COUNTS),
+    'CombinedLoss':
+    dict(losses=[
         dict(type='LogitAdjustedLoss', class_counts=COUNTS),
         dict(type='SoftmaxFocalLoss', loss_weight=0.5)
     ]),
-    'EqualizationLoss': dict(lambda_=0.1, gamma=0.5, class_counts=COUNTS),
-    'GeometricMeanLoss': dict(class_counts=COUNTS),
-    'GHMCLoss': dict(momentum=0.5),
-    'GradualBalancedLoss': dict(tau=0.5, class_counts=COUNTS),
-    'LabelAwareSmoothingLoss': dict(class_counts=COUNTS),
-    'LDAMLoss': dict(class_counts=COUNTS),
-    'LogitAdjustedLoss': dict(class_counts=COUNTS),
-    'ReweightedCrossEntropyLoss': dict(class_weight=[0.2, 0.4, 1, 2, 3]),
-    'SoftmaxFocalLoss': dict(),
+    'EqualizationLoss':
+    dict(lambda_=0.1, gamma=0.5, class_counts=COUNTS),
+    'GeometricMeanLoss':
+    dict(class_counts=COUNTS),
+    'GHMCLoss':
+    dict(momentum=0.5),
+    'GradualBalancedLoss':
+    dict(tau=0.5, class_counts=COUNTS),
+    'LabelAwareSmoothingLoss':
+    dict(class_counts=COUNTS),
+    'LDAMLoss':
+    dict(class_counts=COUNTS),
+    'LogitAdjustedLoss':
+    dict(class_counts=COUNTS),
+    'ReweightedCrossEntropyLoss':
+    dict(class_weight=[0.2, 0.4, 1, 2, 3]),
+    'SoftmaxFocalLoss':
+    dict(),
 }
-
 
 #: Losses with random draws (per-device generators).
 STOCHASTIC = {'EqualizationLoss'}
@@ -80,16 +92,17 @@ def _fit_afg(head):
 
 #: name -> (config, set-up) of every head in mmlt.models.heads.
 HEADS = {
-    'AdaptiveFeatureGeneratorHead': (dict(
-        k=2, tail_max_count=60, class_counts=COUNTS,
-        covariance_type='full'), _fit_afg),
+    'AdaptiveFeatureGeneratorHead':
+    (dict(k=2, tail_max_count=60, class_counts=COUNTS,
+          covariance_type='full'), _fit_afg),
     'EnsembleClsHead': (dict(), lambda head: head.load_state_dict(
-        {k: v for k, v in head.state_dict().items() if 'old_fc' not in k},
+        {k: v
+         for k, v in head.state_dict().items() if 'old_fc' not in k},
         strict=False)),
     'LogitAdjustedLinearClsHead': (dict(class_counts=COUNTS), None),
-    'RIDEHead': (dict(
-        num_experts=1, loss=dict(type='RIDELoss', class_counts=COUNTS)),
-                 None),
+    'RIDEHead':
+    (dict(num_experts=1, loss=dict(type='RIDELoss',
+                                   class_counts=COUNTS)), None),
     'LWSHead': (dict(), None),
     'NormedLinearClsHead': (dict(scale=16.0), None),
     'TauNormHead': (dict(), None),
@@ -122,8 +135,8 @@ def params(sweep, names):
         pytest.param(
             name,
             marks=pytest.mark.xfail(
-                reason=KNOWN_FAILURES[sweep, name], strict=True))
-        if (sweep, name) in KNOWN_FAILURES else name for name in names
+                reason=KNOWN_FAILURES[sweep, name], strict=True)) if
+        (sweep, name) in KNOWN_FAILURES else name for name in names
     ]
 
 
@@ -217,8 +230,9 @@ def test_loss_under_bf16_autocast(name):
     out, dtype, grad = run_loss(copy.deepcopy(loss_fn), True)
     assert (ref_dtype, dtype) == (torch.float32, torch.bfloat16)
     assert torch.isfinite(out) and torch.isfinite(grad).all()
-    assert abs(out.float().item() - ref.item()) <= (
-        BF16_RTOL * abs(ref.item()) + BF16_ATOL), (out, ref)
+    assert abs(out.float().item() -
+               ref.item()) <= (BF16_RTOL * abs(ref.item()) + BF16_ATOL), (out,
+                                                                          ref)
     # Gradients: the same direction (bf16 logits carry ~3 digits).
     cos = torch.nn.functional.cosine_similarity(
         grad.flatten(), ref_grad.flatten(), dim=0)
@@ -262,8 +276,8 @@ def run_head(head, autocast):
     head.eval()
     with torch.no_grad(), torch.autocast(
             'cpu', dtype=torch.bfloat16, enabled=autocast):
-        scores = torch.stack(
-            [s.pred_score for s in head.predict((feats, ))]).float()
+        scores = torch.stack([s.pred_score
+                              for s in head.predict((feats, ))]).float()
     return total, feats.grad, scores
 
 
@@ -274,7 +288,7 @@ def test_head_under_bf16_autocast(name):
     out, grad, scores = run_head(copy.deepcopy(head), True)
     assert torch.isfinite(out) and torch.isfinite(grad).all()
     assert torch.isfinite(scores).all()
-    assert abs(out.item() - ref.item()) <= (
-        BF16_RTOL * abs(ref.item()) + BF16_ATOL), (out, ref)
+    assert abs(out.item() - ref.item()) <= (BF16_RTOL * abs(ref.item()) +
+                                            BF16_ATOL), (out, ref)
     # Predicted probabilities: bf16 rounding of the logits only.
     torch.testing.assert_close(scores, ref_scores, rtol=0, atol=0.03)

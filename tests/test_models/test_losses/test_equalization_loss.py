@@ -63,8 +63,7 @@ def test_gamma_one_keeps_target_and_head(data):
     z, y = data
     counts = np.array([500, 120, 30, 8, 2])
     lambda_ = 0.1  # frequencies .76, .18, .046, .012, .003: classes 2-4 tail
-    loss_fn = EqualizationLoss(lambda_=lambda_, gamma=1.0,
-                               class_counts=counts)
+    loss_fn = EqualizationLoss(lambda_=lambda_, gamma=1.0, class_counts=counts)
     out = loss_fn(torch.tensor(z), torch.tensor(y), reduction_override='none')
     # Independently: CE over {target} plus the head (non-tail) classes.
     head = counts / counts.sum() >= lambda_
@@ -83,18 +82,21 @@ def test_fixed_seed_matches_paper(data, counts, reduction):
     # The loss records the run's seed when it is built.
     torch.manual_seed(3)
     loss_fn = EqualizationLoss(
-        lambda_=lambda_, gamma=gamma, class_counts=counts,
-        reduction=reduction)
+        lambda_=lambda_, gamma=gamma, class_counts=counts, reduction=reduction)
     out = loss_fn(torch.tensor(z), torch.tensor(y))
     per_sample = np_seql(z, y, counts, lambda_, draw(z.shape, gamma, 3))
     # The next call draws the stream's next masks.
     second = np_seql(z, y, counts, lambda_, draw(z.shape, gamma, 3, step=1))
     np.testing.assert_allclose(
         loss_fn(torch.tensor(z), torch.tensor(y), reduction_override='none'),
-        second, rtol=1e-10)
+        second,
+        rtol=1e-10)
     assert int(loss_fn.rng_step) == 2
-    expected = {'none': per_sample, 'mean': per_sample.mean(),
-                'sum': per_sample.sum()}[reduction]
+    expected = {
+        'none': per_sample,
+        'mean': per_sample.mean(),
+        'sum': per_sample.sum()
+    }[reduction]
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10)
 
 
@@ -144,8 +146,10 @@ def test_counts_explicit_vs_set(data, counts):
     z, y = torch.tensor(data[0]), torch.tensor(data[1])
     explicit = EqualizationLoss(lambda_=0.15, class_counts=counts)
     hooked = EqualizationLoss(lambda_=0.15)
-    with pytest.raises(RuntimeError, match='EqualizationLoss needs the '
-                       'per-class training counts'):
+    with pytest.raises(
+            RuntimeError,
+            match='EqualizationLoss needs the '
+            'per-class training counts'):
         hooked(z, y)
     hooked.set_class_counts(counts)
     torch.manual_seed(0)
@@ -170,16 +174,20 @@ def test_build_and_bad_inputs():
         EqualizationLoss(gamma=1.5)
     with pytest.raises(ValueError, match='EqualizationLoss: `lambda_`'):
         EqualizationLoss(lambda_=-1)
-    with pytest.raises(ValueError, match='EqualizationLoss needs integer '
-                       'class labels.*soft targets'):
+    with pytest.raises(
+            ValueError,
+            match='EqualizationLoss needs integer '
+            'class labels.*soft targets'):
         loss_fn(torch.randn(2, 3), torch.tensor([[0.5, 0.5, 0.0]] * 2))
     # Exactly one-hot (N, C) targets are read as labels.
     one_hot = torch.eye(3)[torch.tensor([0, 2])]
     start = {k: v.clone() for k, v in loss_fn.state_dict().items()}
     a = loss_fn(torch.ones(2, 3), one_hot)
     loss_fn.load_state_dict(start)
-    torch.testing.assert_close(a, loss_fn(torch.ones(2, 3),
-                                          torch.tensor([0, 2])))
-    with pytest.raises(ValueError, match='EqualizationLoss: class_counts has '
-                       '3 entries but cls_score has 2'):
+    torch.testing.assert_close(a,
+                               loss_fn(torch.ones(2, 3), torch.tensor([0, 2])))
+    with pytest.raises(
+            ValueError,
+            match='EqualizationLoss: class_counts has '
+            '3 entries but cls_score has 2'):
         loss_fn(torch.randn(2, 2), torch.tensor([0, 1]))

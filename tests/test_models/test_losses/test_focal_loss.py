@@ -25,8 +25,11 @@ def test_matches_paper(data, gamma, reduction):
     loss_fn = SoftmaxFocalLoss(gamma=gamma, reduction=reduction)
     out = loss_fn(torch.tensor(z), torch.tensor(y))
     per_sample = np_focal(z, y, gamma)
-    expected = {'none': per_sample, 'mean': per_sample.mean(),
-                'sum': per_sample.sum()}[reduction]
+    expected = {
+        'none': per_sample,
+        'mean': per_sample.mean(),
+        'sum': per_sample.sum()
+    }[reduction]
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-7)
 
 
@@ -41,8 +44,7 @@ def test_weight_avg_factor_loss_weight(data):
     z, y = data
     w = np.linspace(0, 1, len(y))
     out = SoftmaxFocalLoss(loss_weight=3.0)(
-        torch.tensor(z), torch.tensor(y), weight=torch.tensor(w),
-        avg_factor=5)
+        torch.tensor(z), torch.tensor(y), weight=torch.tensor(w), avg_factor=5)
     np.testing.assert_allclose(
         out.item(), 3.0 * (w * np_focal(z, y, 2.0)).sum() / 5, rtol=1e-7)
 
@@ -89,10 +91,13 @@ def test_build_and_bad_inputs():
     assert MODELS.get('FocalLoss').__module__.startswith('mmpretrain')
     with pytest.raises(ValueError, match='SoftmaxFocalLoss: `gamma`'):
         SoftmaxFocalLoss(gamma=-1)
-    with pytest.raises(ValueError, match='SoftmaxFocalLoss: label must have '
-                       'shape'):
+    with pytest.raises(
+            ValueError, match='SoftmaxFocalLoss: label must have '
+            'shape'):
         loss_fn(torch.randn(3, 4), torch.zeros(3, 2))
-    with pytest.raises(ValueError, match='SoftmaxFocalLoss: `weight` must be '
-                       'one weight per sample'):
-        loss_fn(torch.randn(3, 4), torch.tensor([0, 1, 2]),
-                weight=torch.ones(4))
+    with pytest.raises(
+            ValueError,
+            match='SoftmaxFocalLoss: `weight` must be '
+            'one weight per sample'):
+        loss_fn(
+            torch.randn(3, 4), torch.tensor([0, 1, 2]), weight=torch.ones(4))

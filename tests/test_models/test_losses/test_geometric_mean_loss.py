@@ -37,8 +37,8 @@ def loss_of(z, y, **kwargs):
 def test_matches_paper(data, counts, reweight):
     z, y = data
     out = GeometricMeanLoss(
-        reweight=reweight, class_counts=counts, loss_weight=1.5)(
-            torch.tensor(z), torch.tensor(y))
+        reweight=reweight, class_counts=counts,
+        loss_weight=1.5)(torch.tensor(z), torch.tensor(y))
     expected = np_gml(z, y, counts if reweight else None)
     np.testing.assert_allclose(out.item(), 1.5 * expected, rtol=1e-10)
 
@@ -54,8 +54,8 @@ def test_classes_missing_from_the_batch(counts, reweight):
     np.testing.assert_allclose(out.item(), expected, rtol=1e-10)
     # Not the mean over all five classes with log(0) or 0 for the missing.
     assert np.isfinite(expected)
-    total = loss_of(z, y, reweight=reweight, class_counts=counts,
-                    reduction='sum')
+    total = loss_of(
+        z, y, reweight=reweight, class_counts=counts, reduction='sum')
     np.testing.assert_allclose(total.item(), 3 * expected, rtol=1e-10)
 
 
@@ -72,8 +72,8 @@ def test_one_sample_per_class_is_mean_log_loss(counts, reweight):
     log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     expected = -log_p[np.arange(5), y].mean()
     np.testing.assert_allclose(out.item(), expected, rtol=1e-10)
-    assert expected == pytest.approx(np_gml(z, y, counts if reweight else
-                                            None))
+    assert expected == pytest.approx(
+        np_gml(z, y, counts if reweight else None))
 
 
 def test_reweighting_changes_the_loss():
@@ -103,12 +103,14 @@ def test_extreme_logits_do_not_underflow():
     y = np.array([0, 0, 0])
     out = loss_of(z, y, reweight=False)
     # log mean(e^-800, e^-790, ~1) ~ log(1/3); and for classes 0 only.
-    expected = -np.log(np.mean([np.exp(-800.0), np.exp(-790.0),
-                                np.exp(5) / (np.exp(5) + 2)]))
+    expected = -np.log(
+        np.mean([np.exp(-800.0),
+                 np.exp(-790.0),
+                 np.exp(5) / (np.exp(5) + 2)]))
     np.testing.assert_allclose(out.item(), expected, rtol=1e-12)
     hard = loss_of(z[:2], y[:2], reweight=False)
-    np.testing.assert_allclose(hard.item(), 790 - np.log(
-        (np.exp(-10.0) + 1) / 2), rtol=1e-12)
+    np.testing.assert_allclose(
+        hard.item(), 790 - np.log((np.exp(-10.0) + 1) / 2), rtol=1e-12)
 
 
 def test_soft_targets_and_sample_weights():
@@ -138,15 +140,16 @@ def test_soft_targets_and_sample_weights():
     np.testing.assert_allclose(out.item(), expected, rtol=1e-10)
 
 
-@pytest.mark.parametrize('labels', [[0, 1, 2, 3, 3, 1], [2, 2, 0, 2, 0, 0],
-                                    [1, 3, 0, 2]])
+@pytest.mark.parametrize('labels',
+                         [[0, 1, 2, 3, 3, 1], [2, 2, 0, 2, 0, 0], [1, 3, 0, 2]]
+                         )
 @pytest.mark.parametrize('reweight', [True, False])
 def test_gradcheck(labels, reweight):
     torch.manual_seed(0)
     y = torch.tensor(labels)
     z = torch.randn(len(labels), 4, dtype=torch.float64, requires_grad=True)
-    loss_fn = GeometricMeanLoss(reweight=reweight,
-                                class_counts=[100, 20, 4, 1])
+    loss_fn = GeometricMeanLoss(
+        reweight=reweight, class_counts=[100, 20, 4, 1])
     assert torch.autograd.gradcheck(lambda x: loss_fn(x, y), (z, ))
 
 
@@ -164,8 +167,8 @@ def test_gradient_of_missing_classes_is_finite():
 
 def test_empty_batch_is_zero():
     z = torch.zeros(0, 3, requires_grad=True)
-    loss = GeometricMeanLoss(class_counts=[3, 2, 1])(z, torch.zeros(
-        0, dtype=torch.long))
+    loss = GeometricMeanLoss(
+        class_counts=[3, 2, 1])(z, torch.zeros(0, dtype=torch.long))
     assert loss.item() == 0
     loss.backward()
 
@@ -194,19 +197,20 @@ def test_bad_input():
         GeometricMeanLoss(reduction='none')
     with pytest.raises(ValueError, match='reduction_override'):
         GeometricMeanLoss(class_counts=[1, 1])(
-            torch.zeros(2, 2), torch.tensor([0, 1]),
-            reduction_override='none')
+            torch.zeros(2, 2), torch.tensor([0, 1]), reduction_override='none')
     with pytest.raises(ValueError, match='labels must lie in'):
         GeometricMeanLoss(class_counts=[1, 1])(torch.zeros(2, 2),
                                                torch.tensor([0, 2]))
     with pytest.raises(ValueError, match='non-negative'):
         GeometricMeanLoss(class_counts=[1, 1])(
-            torch.zeros(2, 2), torch.tensor([0, 1]),
+            torch.zeros(2, 2),
+            torch.tensor([0, 1]),
             weight=torch.tensor([1.0, -1.0]))
     with pytest.raises(ValueError, match='not finite'):
-        GeometricMeanLoss(class_counts=[1, 1])(
-            torch.tensor([[float('nan'), 0.0], [0.0, 0.0]]),
-            torch.tensor([0, 1]))
+        GeometricMeanLoss(
+            class_counts=[1, 1])(torch.tensor([[float('nan'), 0.0], [0.0,
+                                                                     0.0]]),
+                                 torch.tensor([0, 1]))
 
 
 def test_without_reweighting_needs_no_counts():
@@ -215,8 +219,10 @@ def test_without_reweighting_needs_no_counts():
     np.testing.assert_allclose(
         plain(z, y).item(), np_gml(z.numpy(), y.numpy()), rtol=1e-10)
     # Counts are unused, so an empty class is no error.
-    assert GeometricMeanLoss(reweight=False, class_counts=[4, 0, 1])(
-        z, y).item() == pytest.approx(plain(z, y).item())
+    assert GeometricMeanLoss(
+        reweight=False,
+        class_counts=[4, 0, 1])(z,
+                                y).item() == pytest.approx(plain(z, y).item())
 
 
 def test_build_and_avg_factor_is_ignored():

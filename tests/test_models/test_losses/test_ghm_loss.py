@@ -51,8 +51,11 @@ def test_matches_paper(data, bins, reduction):
     loss_fn = GHMCLoss(bins=bins, reduction=reduction)
     out = loss_fn(torch.tensor(z), torch.tensor(y))
     elem, _ = np_ghm(z, target, bins)
-    expected = {'none': elem, 'mean': elem.sum() / elem.size,
-                'sum': elem.sum()}[reduction]
+    expected = {
+        'none': elem,
+        'mean': elem.sum() / elem.size,
+        'sum': elem.sum()
+    }[reduction]
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
 
 
@@ -136,16 +139,21 @@ def test_build_and_bad_inputs():
     loss_fn = MODELS.build(dict(type='GHMCLoss', bins=30, momentum=0.75))
     assert isinstance(loss_fn, GHMCLoss) and loss_fn.acc_sum.shape == (30, )
     for bins in (0, 2.5, True):
-        with pytest.raises(ValueError, match='GHMCLoss: `bins` must be a '
-                           'positive integer'):
+        with pytest.raises(
+                ValueError, match='GHMCLoss: `bins` must be a '
+                'positive integer'):
             GHMCLoss(bins=bins)
     for momentum in (1.0, -0.5):
         with pytest.raises(ValueError, match='GHMCLoss: `momentum`'):
             GHMCLoss(momentum=momentum)
-    with pytest.raises(ValueError, match='avg_factor can not be used with '
-                       'reduction="sum"'):
-        loss_fn(torch.randn(2, 3), torch.tensor([0, 1]), avg_factor=2,
-                reduction_override='sum')
+    with pytest.raises(
+            ValueError, match='avg_factor can not be used with '
+            'reduction="sum"'):
+        loss_fn(
+            torch.randn(2, 3),
+            torch.tensor([0, 1]),
+            avg_factor=2,
+            reduction_override='sum')
 
 
 def lonely_bin_logits(num=256, num_classes=600):

@@ -30,8 +30,7 @@ def make(counts, tau, **kwargs):
 
 def test_tau_zero_is_plain_cross_entropy(data, counts):
     z, y = data
-    out = make(counts, 0.0, reduction='none')(
-        torch.tensor(z), torch.tensor(y))
+    out = make(counts, 0.0, reduction='none')(torch.tensor(z), torch.tensor(y))
     ce = -np_log_softmax(z)[np.arange(len(y)), y]
     np.testing.assert_allclose(out.numpy(), ce, rtol=1e-6, atol=1e-9)
 
@@ -39,8 +38,8 @@ def test_tau_zero_is_plain_cross_entropy(data, counts):
 def test_tau_one_is_balanced_softmax(data, counts):
     z, y = torch.tensor(data[0]), torch.tensor(data[1])
     out = make(counts, 1.0)(z, y)
-    torch.testing.assert_close(out, BalancedSoftmaxLoss(class_counts=counts)(
-        z, y))
+    torch.testing.assert_close(out,
+                               BalancedSoftmaxLoss(class_counts=counts)(z, y))
     # The paper's p_j = n_j e^{z_j} / sum_k n_k e^{z_k}, independently.
     zz, yy = data
     e = counts[None] * np.exp(zz - zz.max(axis=1, keepdims=True))
@@ -52,11 +51,15 @@ def test_tau_one_is_balanced_softmax(data, counts):
 @pytest.mark.parametrize('reduction', ['none', 'mean', 'sum'])
 def test_intermediate_tau_matches_formula(data, counts, tau, reduction):
     z, y = data
-    out = make(counts, tau, reduction=reduction, loss_weight=2.0)(
-        torch.tensor(z), torch.tensor(y))
+    out = make(
+        counts, tau, reduction=reduction, loss_weight=2.0)(torch.tensor(z),
+                                                           torch.tensor(y))
     per_sample = np_graloss(z, y, counts, tau)
-    expected = {'none': per_sample, 'mean': per_sample.mean(),
-                'sum': per_sample.sum()}[reduction]
+    expected = {
+        'none': per_sample,
+        'mean': per_sample.mean(),
+        'sum': per_sample.sum()
+    }[reduction]
     np.testing.assert_allclose(out.numpy(), 2.0 * expected, rtol=1e-6)
 
 
@@ -117,9 +120,10 @@ def test_counts_from_hook_and_registry():
     loss.set_tau(0.5)
     torch.testing.assert_close(
         loss(z, y),
-        torch.tensor(np_graloss(z.double().numpy(), y.numpy(),
-                                np.array([10, 5, 1]), 0.5).mean(),
-                     dtype=torch.float32))
+        torch.tensor(
+            np_graloss(z.double().numpy(), y.numpy(), np.array([10, 5, 1]),
+                       0.5).mean(),
+            dtype=torch.float32))
 
 
 def test_warns_when_never_scheduled():

@@ -6,8 +6,7 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
-from mmlt.models.losses import (LabelAwareSmoothingLoss,
-                                label_aware_smoothing)
+from mmlt.models.losses import LabelAwareSmoothingLoss, label_aware_smoothing
 
 
 def np_smoothing(counts, head, tail, shape, power=None):
@@ -69,8 +68,11 @@ def test_matches_paper(data, counts, shape, power, reduction):
         reduction=reduction)
     out = loss_fn(torch.tensor(z), torch.tensor(y))
     per_sample = np_las(z, y, np_smoothing(counts, 0.3, 0.05, shape, power))
-    expected = {'none': per_sample, 'mean': per_sample.mean(),
-                'sum': per_sample.sum()}[reduction]
+    expected = {
+        'none': per_sample,
+        'mean': per_sample.mean(),
+        'sum': per_sample.sum()
+    }[reduction]
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
 
 
@@ -79,8 +81,8 @@ def test_soft_targets_mix_smoothed_targets(data, counts):
     y2 = np.roll(y, 1)
     lam = 0.35
     soft = lam * np.eye(5)[y] + (1 - lam) * np.eye(5)[y2]
-    out = LabelAwareSmoothingLoss(class_counts=counts)(
-        torch.tensor(z), torch.tensor(soft))
+    out = LabelAwareSmoothingLoss(class_counts=counts)(torch.tensor(z),
+                                                       torch.tensor(soft))
     eps = np_smoothing(counts, 0.3, 0.0, 'concave')
     expected = lam * np_las(z, y, eps) + (1 - lam) * np_las(z, y2, eps)
     np.testing.assert_allclose(out.item(), expected.mean(), rtol=1e-6)
@@ -107,8 +109,9 @@ def test_gradcheck():
 def test_counts_explicit_vs_set(data, counts):
     z, y = torch.tensor(data[0]), torch.tensor(data[1])
     hooked = LabelAwareSmoothingLoss(shape='linear')
-    with pytest.raises(RuntimeError, match='LabelAwareSmoothingLoss needs '
-                       'the per-class'):
+    with pytest.raises(
+            RuntimeError, match='LabelAwareSmoothingLoss needs '
+            'the per-class'):
         hooked(z, y)
     hooked.set_class_counts(counts)
     torch.testing.assert_close(
@@ -130,20 +133,29 @@ def test_build_and_bad_inputs():
             class_counts=[5, 3, 1]))
     assert isinstance(loss_fn, LabelAwareSmoothingLoss)
     assert loss_fn.power == 3.0
-    with pytest.raises(ValueError, match='LabelAwareSmoothingLoss: `shape` '
-                       "must be one of .*'exponential', got 'cubic'"):
+    with pytest.raises(
+            ValueError,
+            match='LabelAwareSmoothingLoss: `shape` '
+            "must be one of .*'exponential', got 'cubic'"):
         LabelAwareSmoothingLoss(shape='cubic')
-    with pytest.raises(ValueError, match='LabelAwareSmoothingLoss: '
-                       'shape="exponential" needs `power`'):
+    with pytest.raises(
+            ValueError,
+            match='LabelAwareSmoothingLoss: '
+            'shape="exponential" needs `power`'):
         LabelAwareSmoothingLoss(shape='exponential')
-    with pytest.raises(ValueError, match='LabelAwareSmoothingLoss: `power` '
-                       'is only used by shape="exponential"'):
+    with pytest.raises(
+            ValueError,
+            match='LabelAwareSmoothingLoss: `power` '
+            'is only used by shape="exponential"'):
         LabelAwareSmoothingLoss(shape='concave', power=2)
     with pytest.raises(ValueError, match='LabelAwareSmoothingLoss: `power`'):
         LabelAwareSmoothingLoss(shape='exponential', power=0)
-    with pytest.raises(ValueError, match='LabelAwareSmoothingLoss: '
-                       '`smooth_head`'):
+    with pytest.raises(
+            ValueError, match='LabelAwareSmoothingLoss: '
+            '`smooth_head`'):
         LabelAwareSmoothingLoss(smooth_head=1.5)
-    with pytest.raises(ValueError, match='LabelAwareSmoothingLoss: '
-                       'class_counts has 3 entries but cls_score has 4'):
+    with pytest.raises(
+            ValueError,
+            match='LabelAwareSmoothingLoss: '
+            'class_counts has 3 entries but cls_score has 4'):
         loss_fn(torch.randn(2, 4), torch.tensor([0, 1]))

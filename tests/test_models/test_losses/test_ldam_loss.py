@@ -26,7 +26,8 @@ def np_ldam(z, y, counts, max_m, s):
 @pytest.mark.parametrize('max_m', [0.0, 0.5, 1.0])
 def test_margins(counts, max_m):
     np.testing.assert_allclose(
-        ldam_margins(counts, max_m).numpy(), np_margins(counts, max_m),
+        ldam_margins(counts, max_m).numpy(),
+        np_margins(counts, max_m),
         rtol=1e-12)
     assert ldam_margins(counts, max_m).max().item() == pytest.approx(max_m)
 
@@ -40,8 +41,11 @@ def test_matches_paper(data, counts, reduction, s):
         max_m=0.5, s=s, class_counts=counts, reduction=reduction)
     out = loss_fn(torch.tensor(z), torch.tensor(y))
     per_sample = np_ldam(z, y, counts, 0.5, s)
-    expected = {'none': per_sample, 'mean': per_sample.mean(),
-                'sum': per_sample.sum()}[reduction]
+    expected = {
+        'none': per_sample,
+        'mean': per_sample.mean(),
+        'sum': per_sample.sum()
+    }[reduction]
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6, atol=1e-9)
 
 
@@ -49,18 +53,24 @@ def test_matches_paper(data, counts, reduction, s):
 def test_class_weight_follows_torch(data, counts, reduction):
     z, y = data
     w = np.linspace(0.2, 3.0, counts.size)
-    loss_fn = LDAMLoss(class_counts=counts, class_weight=w.tolist(),
-                       reduction=reduction)
+    loss_fn = LDAMLoss(
+        class_counts=counts, class_weight=w.tolist(), reduction=reduction)
     out = loss_fn(torch.tensor(z), torch.tensor(y))
     per_sample = w[y] * np_ldam(z, y, counts, 0.5, 30.0)
-    expected = {'none': per_sample, 'sum': per_sample.sum(),
-                'mean': per_sample.sum() / w[y].sum()}[reduction]
+    expected = {
+        'none': per_sample,
+        'sum': per_sample.sum(),
+        'mean': per_sample.sum() / w[y].sum()
+    }[reduction]
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6, atol=1e-9)
     # The reference: F.cross_entropy(s * adjusted, weight=w).
     margins = torch.tensor(np_margins(counts, 0.5))
     adjusted = torch.tensor(z) - F.one_hot(torch.tensor(y)) * margins
-    ref = F.cross_entropy(30.0 * adjusted, torch.tensor(y),
-                          weight=torch.tensor(w), reduction=reduction)
+    ref = F.cross_entropy(
+        30.0 * adjusted,
+        torch.tensor(y),
+        weight=torch.tensor(w),
+        reduction=reduction)
     torch.testing.assert_close(out, ref)
     if reduction == 'mean':
         # mmpretrain's ClsHead passes avg_factor=N: still the torch mean.
@@ -78,7 +88,8 @@ def test_set_class_weight_for_drw(data, counts):
     if (y == counts.size - 1).any():
         last = y == counts.size - 1
         torch.testing.assert_close(
-            loss_fn(z, y), loss_fn(z[last], y[last], weight=None) * 1.0)
+            loss_fn(z, y),
+            loss_fn(z[last], y[last], weight=None) * 1.0)
     loss_fn.set_class_weight(None)
     torch.testing.assert_close(loss_fn(z, y), plain)
     # Derived state is recomputed, never saved.
@@ -102,8 +113,9 @@ def test_counts_explicit_vs_set(data, counts):
     with pytest.raises(RuntimeError, match='LDAMLoss needs the per-class'):
         hooked(z, y)
     hooked.set_class_counts(counts)
-    torch.testing.assert_close(hooked(z, y), LDAMLoss(class_counts=counts)(z,
-                                                                         y))
+    torch.testing.assert_close(
+        hooked(z, y),
+        LDAMLoss(class_counts=counts)(z, y))
 
 
 def test_build_and_bad_inputs():
@@ -114,23 +126,33 @@ def test_build_and_bad_inputs():
         LDAMLoss(s=0)
     with pytest.raises(ValueError, match='LDAMLoss: `max_m`'):
         LDAMLoss(max_m=-0.1)
-    with pytest.raises(ValueError, match='LDAMLoss: classes \\[2\\] have '
-                       'zero training images'):
+    with pytest.raises(
+            ValueError,
+            match='LDAMLoss: classes \\[2\\] have '
+            'zero training images'):
         LDAMLoss(class_counts=[4, 1, 0])
-    with pytest.raises(ValueError, match='LDAMLoss: class_weight has 2 '
-                       'entries but class_counts has 3'):
+    with pytest.raises(
+            ValueError,
+            match='LDAMLoss: class_weight has 2 '
+            'entries but class_counts has 3'):
         loss_fn.set_class_weight([1.0, 2.0])
-    with pytest.raises(ValueError, match='LDAMLoss: class_weight must be '
-                       'finite and non-negative'):
+    with pytest.raises(
+            ValueError,
+            match='LDAMLoss: class_weight must be '
+            'finite and non-negative'):
         loss_fn.set_class_weight([1.0, -2.0, 1.0])
-    with pytest.raises(ValueError, match='LDAMLoss: class_counts has 3 '
-                       'entries but cls_score has 4'):
+    with pytest.raises(
+            ValueError,
+            match='LDAMLoss: class_counts has 3 '
+            'entries but cls_score has 4'):
         loss_fn(torch.randn(2, 4), torch.tensor([0, 1]))
-    with pytest.raises(ValueError, match='LDAMLoss needs integer class '
-                       'labels'):
+    with pytest.raises(
+            ValueError, match='LDAMLoss needs integer class '
+            'labels'):
         loss_fn(torch.randn(2, 3), torch.full((2, 3), 1 / 3))
     huge = LDAMLoss(s=1e38, class_counts=[5, 3, 1])
-    with pytest.raises(ValueError, match='LDAMLoss: the margin logits .* are '
-                       'not finite; lower `s`'):
+    with pytest.raises(
+            ValueError,
+            match='LDAMLoss: the margin logits .* are '
+            'not finite; lower `s`'):
         huge(torch.full((2, 3), 10.0), torch.tensor([0, 1]))
-

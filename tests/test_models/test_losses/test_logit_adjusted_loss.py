@@ -30,11 +30,14 @@ def test_adjustment(counts, tau):
 def test_matches_paper(data, counts, tau, reduction):
     z, y = data
     out = LogitAdjustedLoss(
-        tau=tau, class_counts=counts, reduction=reduction)(
-            torch.tensor(z), torch.tensor(y))
+        tau=tau, class_counts=counts, reduction=reduction)(torch.tensor(z),
+                                                           torch.tensor(y))
     per_sample = np_la(z, y, counts, tau)
-    expected = {'none': per_sample, 'mean': per_sample.mean(),
-                'sum': per_sample.sum()}[reduction]
+    expected = {
+        'none': per_sample,
+        'mean': per_sample.mean(),
+        'sum': per_sample.sum()
+    }[reduction]
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6, atol=1e-9)
 
 
@@ -50,8 +53,9 @@ def test_soft_targets(data, counts):
     y2 = np.roll(y, 4)
     lam = 0.25
     soft = lam * np.eye(5)[y] + (1 - lam) * np.eye(5)[y2]
-    out = LogitAdjustedLoss(tau=1.5, class_counts=counts)(
-        torch.tensor(z), torch.tensor(soft), weight=torch.ones(len(y)) * 2)
+    out = LogitAdjustedLoss(
+        tau=1.5, class_counts=counts)(
+            torch.tensor(z), torch.tensor(soft), weight=torch.ones(len(y)) * 2)
     expected = lam * np_la(z, y, counts, 1.5) + \
         (1 - lam) * np_la(z, y2, counts, 1.5)
     np.testing.assert_allclose(
@@ -71,12 +75,14 @@ def test_gradcheck():
 def test_counts_explicit_vs_set(data, counts):
     z, y = torch.tensor(data[0]), torch.tensor(data[1])
     hooked = LogitAdjustedLoss(tau=2.0)
-    with pytest.raises(RuntimeError, match='LogitAdjustedLoss needs the '
-                       'per-class'):
+    with pytest.raises(
+            RuntimeError, match='LogitAdjustedLoss needs the '
+            'per-class'):
         hooked(z, y)
     hooked.set_class_counts(counts)
     torch.testing.assert_close(
-        hooked(z, y), LogitAdjustedLoss(tau=2.0, class_counts=counts)(z, y))
+        hooked(z, y),
+        LogitAdjustedLoss(tau=2.0, class_counts=counts)(z, y))
     assert 'logit_adjust' not in hooked.state_dict()
 
 
@@ -84,11 +90,15 @@ def test_build_and_bad_inputs():
     loss_fn = MODELS.build(
         dict(type='LogitAdjustedLoss', tau=1.0, class_counts=[5, 3, 1]))
     assert isinstance(loss_fn, LogitAdjustedLoss) and loss_fn.tau == 1.0
-    with pytest.raises(ValueError, match='LogitAdjustedLoss: `tau` must be '
-                       'a finite number'):
+    with pytest.raises(
+            ValueError,
+            match='LogitAdjustedLoss: `tau` must be '
+            'a finite number'):
         LogitAdjustedLoss(tau=float('inf'))
-    with pytest.raises(ValueError, match='LogitAdjustedLoss: the logit '
-                       'adjustments .* are not finite; lower `tau`'):
+    with pytest.raises(
+            ValueError,
+            match='LogitAdjustedLoss: the logit '
+            'adjustments .* are not finite; lower `tau`'):
         LogitAdjustedLoss(tau=1e39, class_counts=[5, 3, 1])
     hooked = LogitAdjustedLoss(tau=1e39)
     with pytest.raises(ValueError, match='lower `tau`'):
@@ -96,12 +106,18 @@ def test_build_and_bad_inputs():
     # Finite adjustments that overflow once added to the logits.
     big = LogitAdjustedLoss(tau=3e38, class_counts=[1, 1, 1])
     assert big.logit_adjust.isfinite().all()
-    with pytest.raises(ValueError, match='LogitAdjustedLoss: the adjusted '
-                       'logits .* are not finite; lower `tau`'):
+    with pytest.raises(
+            ValueError,
+            match='LogitAdjustedLoss: the adjusted '
+            'logits .* are not finite; lower `tau`'):
         big(torch.full((2, 3), -1e38), torch.tensor([0, 1]))
-    with pytest.raises(ValueError, match='LogitAdjustedLoss: classes \\[1\\] '
-                       'have zero training images'):
+    with pytest.raises(
+            ValueError,
+            match='LogitAdjustedLoss: classes \\[1\\] '
+            'have zero training images'):
         LogitAdjustedLoss(class_counts=[5, 0, 1])
-    with pytest.raises(ValueError, match='LogitAdjustedLoss: class_counts '
-                       'has 3 entries but cls_score has 2'):
+    with pytest.raises(
+            ValueError,
+            match='LogitAdjustedLoss: class_counts '
+            'has 3 entries but cls_score has 2'):
         loss_fn(torch.zeros(2, 2), torch.tensor([0, 1]))

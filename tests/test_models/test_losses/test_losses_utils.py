@@ -48,8 +48,9 @@ def test_prepare_target():
 
 def test_check_number():
     assert check_number('X', 'a', 1) == 1.0
-    with pytest.raises(ValueError, match=r'X: `a` must be a finite number in '
-                       r'\[0, 1\)'):
+    with pytest.raises(
+            ValueError, match=r'X: `a` must be a finite number in '
+            r'\[0, 1\)'):
         check_number('X', 'a', 1, 0, 1, high_inclusive=False)
     with pytest.raises(TypeError, match='X: `a` must be a number'):
         check_number('X', 'a', 'big')
@@ -92,8 +93,8 @@ def test_in_linear_cls_head(cfg):
     if cfg['type'] not in ('SoftmaxFocalLoss', 'GHMCLoss'):
         loss_cfg['class_counts'] = counts
     head = MODELS.build(
-        dict(type='LinearClsHead', num_classes=4, in_channels=6,
-             loss=loss_cfg))
+        dict(
+            type='LinearClsHead', num_classes=4, in_channels=6, loss=loss_cfg))
     torch.manual_seed(0)
     feats = torch.randn(5, 6)
     labels = [0, 1, 2, 3, 0]

@@ -16,8 +16,8 @@ def np_log_softmax(z):
 @pytest.mark.parametrize('reduction', ['none', 'mean', 'sum'])
 def test_unweighted_is_cross_entropy(data, reduction):
     z, y = data
-    out = ReweightedCrossEntropyLoss(reduction=reduction)(
-        torch.tensor(z), torch.tensor(y))
+    out = ReweightedCrossEntropyLoss(reduction=reduction)(torch.tensor(z),
+                                                          torch.tensor(y))
     ce = -np_log_softmax(z)[np.arange(len(y)), y]
     expected = {'none': ce, 'mean': ce.mean(), 'sum': ce.sum()}[reduction]
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10)
@@ -31,13 +31,17 @@ def test_weighted_like_torch(data, counts, reduction):
         class_weight=w.tolist(), reduction=reduction, loss_weight=0.5)
     out = loss_fn(torch.tensor(z), torch.tensor(y))
     per_sample = -w[y] * np_log_softmax(z)[np.arange(len(y)), y]
-    expected = {'none': per_sample, 'sum': per_sample.sum(),
-                'mean': per_sample.sum() / w[y].sum()}[reduction]
+    expected = {
+        'none': per_sample,
+        'sum': per_sample.sum(),
+        'mean': per_sample.sum() / w[y].sum()
+    }[reduction]
     np.testing.assert_allclose(out.numpy(), 0.5 * expected, rtol=1e-6)
     torch.testing.assert_close(
-        out,
-        0.5 * F.cross_entropy(
-            torch.tensor(z), torch.tensor(y), weight=torch.tensor(w),
+        out, 0.5 * F.cross_entropy(
+            torch.tensor(z),
+            torch.tensor(y),
+            weight=torch.tensor(w),
             reduction=reduction))
 
 
@@ -46,8 +50,11 @@ def test_avg_factor_and_sample_weight(data):
     w = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     sample_w = np.linspace(0.5, 1.5, len(y))
     loss_fn = ReweightedCrossEntropyLoss(class_weight=w)
-    out = loss_fn(torch.tensor(z), torch.tensor(y),
-                  weight=torch.tensor(sample_w), avg_factor=len(y))
+    out = loss_fn(
+        torch.tensor(z),
+        torch.tensor(y),
+        weight=torch.tensor(sample_w),
+        avg_factor=len(y))
     ce = -np_log_softmax(z)[np.arange(len(y)), y]
     # Sample weights scale the terms, the divisor stays sum_i w_{y_i}.
     np.testing.assert_allclose(
@@ -66,8 +73,8 @@ def test_soft_targets(data):
     lam = 0.4
     soft = lam * np.eye(5)[y] + (1 - lam) * np.eye(5)[y2]
     w = np.array([3.0, 1.0, 0.5, 2.0, 1.5])
-    out = ReweightedCrossEntropyLoss(class_weight=w)(
-        torch.tensor(z), torch.tensor(soft))
+    out = ReweightedCrossEntropyLoss(class_weight=w)(torch.tensor(z),
+                                                     torch.tensor(soft))
     log_p = np_log_softmax(z)
     num = -(soft * w * log_p).sum()
     np.testing.assert_allclose(out.item(), num / (soft * w).sum(), rtol=1e-6)
@@ -88,13 +95,16 @@ def test_counts_optional_but_checked(data, counts):
     loss_fn(z, y)  # no counts needed
     assert loss_fn.set_class_counts(counts)
     torch.testing.assert_close(
-        loss_fn.get_class_counts(dtype=torch.int64),
-        torch.as_tensor(counts))
-    with pytest.raises(ValueError, match='ReweightedCrossEntropyLoss: '
-                       'class_counts has 5 entries but cls_score has 3'):
+        loss_fn.get_class_counts(dtype=torch.int64), torch.as_tensor(counts))
+    with pytest.raises(
+            ValueError,
+            match='ReweightedCrossEntropyLoss: '
+            'class_counts has 5 entries but cls_score has 3'):
         loss_fn(torch.randn(2, 3), torch.tensor([0, 1]))
-    with pytest.raises(ValueError, match='ReweightedCrossEntropyLoss: '
-                       'class_weight has 3 entries but class_counts has 5'):
+    with pytest.raises(
+            ValueError,
+            match='ReweightedCrossEntropyLoss: '
+            'class_weight has 3 entries but class_counts has 5'):
         loss_fn.set_class_weight([1.0, 1.0, 1.0])
 
 
@@ -102,9 +112,13 @@ def test_build_and_bad_inputs():
     loss_fn = MODELS.build(
         dict(type='ReweightedCrossEntropyLoss', class_weight=[1.0, 2.0]))
     assert isinstance(loss_fn, ReweightedCrossEntropyLoss)
-    with pytest.raises(ValueError, match='ReweightedCrossEntropyLoss: '
-                       'class_weight has 2 entries but cls_score has 3'):
+    with pytest.raises(
+            ValueError,
+            match='ReweightedCrossEntropyLoss: '
+            'class_weight has 2 entries but cls_score has 3'):
         loss_fn(torch.randn(2, 3), torch.tensor([0, 1]))
-    with pytest.raises(ValueError, match='ReweightedCrossEntropyLoss: '
-                       'class_weight must be a non-empty 1-D'):
+    with pytest.raises(
+            ValueError,
+            match='ReweightedCrossEntropyLoss: '
+            'class_weight must be a non-empty 1-D'):
         loss_fn.set_class_weight([[1.0]])

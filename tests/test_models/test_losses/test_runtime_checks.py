@@ -7,14 +7,14 @@ import time
 
 import pytest
 import torch
+from dist_utils import run_distributed
 from torch._subclasses import FakeTensorMode
 
 from mmlt.models.losses import (CategoryGHMLoss, EqualizationLoss,
-                                GeometricMeanLoss, LogitAdjustedLoss)
-from mmlt.models.losses import runtime_checks
+                                GeometricMeanLoss, LogitAdjustedLoss,
+                                runtime_checks)
 from mmlt.models.losses.utils import check_finite_loss, check_labels
 from mmlt.utils import rank_generator
-from dist_utils import run_distributed
 
 
 @pytest.fixture(autouse=True)
@@ -39,13 +39,18 @@ def test_cpu_checks_raise_at_once():
     loss = LogitAdjustedLoss(class_counts=[5, 3, 1])
     with pytest.raises(ValueError, match='LogitAdjustedLoss: .* not finite'):
         loss(nan_logits(), torch.tensor([0, 1, 2, 0]))
-    with pytest.raises(ValueError, match=r'labels must lie in \[0, 3\), got '
-                       r'range \[0, 3\]'):
+    with pytest.raises(
+            ValueError,
+            match=r'labels must lie in \[0, 3\), got '
+            r'range \[0, 3\]'):
         check_labels('L', torch.tensor([0, 3]), 3)
-    with pytest.raises(ValueError, match='GeometricMeanLoss: targets and '
-                       '`weight` must be non-negative'):
+    with pytest.raises(
+            ValueError,
+            match='GeometricMeanLoss: targets and '
+            '`weight` must be non-negative'):
         GeometricMeanLoss(class_counts=[5, 3, 1])(
-            torch.randn(2, 3), torch.tensor([0, 1]),
+            torch.randn(2, 3),
+            torch.tensor([0, 1]),
             weight=torch.tensor([1.0, -1.0]))
 
 
@@ -56,8 +61,9 @@ def test_deferred_checks_read_every_interval():
     bad, good = torch.tensor([1.0, float('nan')]), torch.ones(2)
     check_finite_loss('A', bad, 'the losses', 'fix A.')  # 1: not read yet
     check_finite_loss('B', good, 'the losses', 'fix B.')  # 2
-    with pytest.raises(ValueError, match='^A: the losses are not finite; '
-                       'fix A.$'):
+    with pytest.raises(
+            ValueError, match='^A: the losses are not finite; '
+            'fix A.$'):
         check_finite_loss('B', good, 'the losses', 'fix B.')  # 3: read
     # The flags were reset by the read.
     for _ in range(6):
@@ -82,8 +88,8 @@ def test_deferred_checks_read_once_per_interval(monkeypatch):
     # _raise_agreed is the only place the flags are read to the host.
     reads = []
     read = runtime_checks._raise_agreed
-    monkeypatch.setattr(runtime_checks, '_raise_agreed',
-                        lambda flags: (reads.append(len(flags)), read(flags)))
+    monkeypatch.setattr(runtime_checks, '_raise_agreed', lambda flags:
+                        (reads.append(len(flags)), read(flags)))
     losses = torch.rand(8)
     runtime_checks.set_check_interval(10, 'cpu')
     for _ in range(20):
@@ -111,8 +117,7 @@ def test_no_data_no_check():
     check_labels('L', torch.empty(3, dtype=torch.long, device='meta'), 2)
     with FakeTensorMode():
         check_finite_loss('L', torch.empty(3, device='cuda'), 'x', 'y')
-        check_labels('L', torch.zeros(3, dtype=torch.long, device='cuda'),
-                     2)
+        check_labels('L', torch.zeros(3, dtype=torch.long, device='cuda'), 2)
 
 
 def _watchdog(seconds):
@@ -147,9 +152,8 @@ def _ranks(rank, world_size):
     labels = torch.tensor([0, 1, 2, 0])
     # 2. Labels out of range on rank 0 only.
     bad = torch.tensor([0, 1, 2, 5]) if rank == 0 else labels
-    out['labels'] = _expect_error(
-        lambda: LogitAdjustedLoss(class_counts=[5, 3, 1])(torch.randn(4, 3),
-                                                          bad))
+    out['labels'] = _expect_error(lambda: LogitAdjustedLoss(
+        class_counts=[5, 3, 1])(torch.randn(4, 3), bad))
     # 3. Deferred (as on a GPU): a NaN on rank 1 at the first of 2 calls,
     # read after 4 checks (labels and losses, twice).
     runtime_checks.set_check_interval(4, 'cpu')

@@ -6,11 +6,11 @@ import torch
 
 from mmlt.models.utils.feature_calibration import (
     anchor_bytes, anchor_capacity, calibrated_distribution, calibrated_mean,
-    check_confidence, choose_covariance_type,
-    cholesky_with_jitter, class_moments, covariance_memory_bytes,
-    finalize_class_stats, inverse_tukey_transform, pick_anchors,
-    sample_calibrated, sample_generated, stage_two_memory_bytes,
-    sample_class_gaussian, support_set, support_weights, tukey_transform)
+    check_confidence, cholesky_with_jitter, choose_covariance_type,
+    class_moments, covariance_memory_bytes, finalize_class_stats,
+    inverse_tukey_transform, pick_anchors, sample_calibrated,
+    sample_class_gaussian, sample_generated, stage_two_memory_bytes,
+    support_set, support_weights, tukey_transform)
 
 
 def _features(seed=0, n=40, d=4, num_classes=3):
@@ -43,10 +43,10 @@ def test_full_statistics_match_numpy():
     xt = np.sqrt(x)
     half = len(x) // 2
     # Moments of two halves add up (as over batches and ranks).
-    m1 = class_moments(torch.from_numpy(xt[:half]), torch.from_numpy(y[:half]),
-                       3)
-    m2 = class_moments(torch.from_numpy(xt[half:]), torch.from_numpy(y[half:]),
-                       3)
+    m1 = class_moments(
+        torch.from_numpy(xt[:half]), torch.from_numpy(y[:half]), 3)
+    m2 = class_moments(
+        torch.from_numpy(xt[half:]), torch.from_numpy(y[half:]), 3)
     moments = {k: m1[k] + m2[k] for k in m1}
     mean, root, diag = finalize_class_stats(moments, 'full')
     for c in range(2):
@@ -94,8 +94,8 @@ def test_cholesky_with_jitter_singular_and_indefinite():
     singular[1] = torch.diag(torch.tensor([1.0, -1e-3, 2.0]))  # indefinite
     factor = cholesky_with_jitter(singular)
     assert torch.isfinite(factor).all()
-    np.testing.assert_allclose((factor[0] @ factor[0].T).numpy(),
-                               np.ones((3, 3)), atol=1e-3)
+    np.testing.assert_allclose(
+        (factor[0] @ factor[0].T).numpy(), np.ones((3, 3)), atol=1e-3)
 
 
 def test_memory_and_automatic_choice():
@@ -130,8 +130,8 @@ def test_stage_two_memory_counts_sums_and_temporaries(covariance_type):
     # Finalisation: 64 classes at a time, three d x r matrices, a few d.
     assert parts['finalisation'] == 8 * chunk * (3 * d + 3 * d * rr +
                                                  3 * rr * rr)
-    assert parts['total'] == (parts['statistics'] + parts['running_sums'] +
-                              parts['finalisation'])
+    assert parts['total'] == (
+        parts['statistics'] + parts['running_sums'] + parts['finalisation'])
     if covariance_type == 'lowrank':
         # The iNaturalist case: 2.3 GB kept, 7.0 GB at the peak.
         assert abs(parts['statistics'] / 1e9 - 2.34) < 0.01
@@ -177,8 +177,8 @@ def test_support_set_and_weights_match_brute_force():
     raw = counts[index.numpy()] / (dist.numpy() + 1e-6)
     np.testing.assert_allclose(w.numpy(), raw / raw.sum(1, keepdims=True))
     assert torch.allclose(
-        support_weights(dist, index, 'uniform'), torch.full((4, 2), 0.5,
-                                                            dtype=dist.dtype))
+        support_weights(dist, index, 'uniform'),
+        torch.full((4, 2), 0.5, dtype=dist.dtype))
     # Class 1 has one richer class only.
     with pytest.raises(ValueError, match='class 1 .* fewer than k=2'):
         support_set(
@@ -194,14 +194,13 @@ def test_calibrated_distribution_matches_numpy_and_rejects_bad_lambda():
     sig = a @ a.transpose(0, 2, 1)
     w = np.array([0.3, 0.7])
     lam, alpha = 0.6, 0.1
-    mean, cov = calibrated_distribution(*map(torch.from_numpy, (x, mu, sig,
-                                                               w)), lam, alpha)
+    mean, cov = calibrated_distribution(
+        *map(torch.from_numpy, (x, mu, sig, w)), lam, alpha)
     np.testing.assert_allclose(mean.numpy(),
-                               lam * (0.3 * mu[0] + 0.7 * mu[1]) +
-                               0.4 * x)
-    np.testing.assert_allclose(cov.numpy(),
-                               lam * (0.3 * sig[0] + 0.7 * sig[1]) +
-                               alpha * np.eye(3))
+                               lam * (0.3 * mu[0] + 0.7 * mu[1]) + 0.4 * x)
+    np.testing.assert_allclose(
+        cov.numpy(),
+        lam * (0.3 * sig[0] + 0.7 * sig[1]) + alpha * np.eye(3))
     for bad in (-0.1, 1.5, float('nan')):
         with pytest.raises(ValueError, match=r'\[0, 1\]'):
             calibrated_distribution(*map(torch.from_numpy, (x, mu, sig, w)),
@@ -223,8 +222,7 @@ def test_samples_follow_the_calibrated_gaussian(covariance_type):
     sketch = torch.from_numpy(rng.normal(size=(d, r)))
     moments = class_moments(
         torch.from_numpy(x), torch.from_numpy(y), 3, covariance_type, sketch)
-    means, roots, diag = finalize_class_stats(moments, covariance_type,
-                                              sketch)
+    means, roots, diag = finalize_class_stats(moments, covariance_type, sketch)
     covs = roots @ roots.transpose(1, 2) + torch.diag_embed(diag)
     anchor = torch.from_numpy(x[-1])
     index = torch.tensor([0, 1])
@@ -236,8 +234,8 @@ def test_samples_follow_the_calibrated_gaussian(covariance_type):
     gen = torch.Generator().manual_seed(0)
     draws = sample_calibrated(
         anchor.expand(n, d), index.expand(n, 2), w.expand(n, 2),
-        torch.full((n, ), lam, dtype=torch.float64), means, roots, diag,
-        alpha, gen)
+        torch.full((n, ), lam, dtype=torch.float64), means, roots, diag, alpha,
+        gen)
     assert torch.isfinite(draws).all()
     emp_mean = draws.mean(0)
     emp_cov = torch.cov(draws.T)
@@ -268,11 +266,12 @@ def test_support_weightings_match_numpy():
         raw = num / (dist + 1e-6)
         got = support_weights(
             torch.from_numpy(dist), torch.from_numpy(counts), name)
-        np.testing.assert_allclose(got.numpy(), raw / raw.sum(1,
-                                                              keepdims=True))
+        np.testing.assert_allclose(got.numpy(),
+                                   raw / raw.sum(1, keepdims=True))
     np.testing.assert_allclose(
-        support_weights(torch.from_numpy(dist), torch.from_numpy(counts),
-                        'uniform').numpy(), np.full((6, 3), 1 / 3))
+        support_weights(
+            torch.from_numpy(dist), torch.from_numpy(counts),
+            'uniform').numpy(), np.full((6, 3), 1 / 3))
     # A class 13x richer but twice as far: n/d gives it 0.87, and each
     # damping less, down to 1/3 under distance alone.
     dist = torch.tensor([[1.0, 2.0]])
@@ -305,20 +304,18 @@ def test_calibrated_mean_transfers_match_numpy():
     # the k support means and the sample.
     uniform = torch.full((g, k), 1 / k, dtype=torch.float64)
     np.testing.assert_allclose(
-        calibrated_mean(args[0], args[1], uniform, args[3],
-                        'average').numpy(),
+        calibrated_mean(args[0], args[1], uniform, args[3], 'average').numpy(),
         (mu.sum(1) + x) / (k + 1))
     np.testing.assert_allclose(
-        calibrated_mean(*args, 'average').numpy(),
-        (k * support + x) / (k + 1))
+        calibrated_mean(*args, 'average').numpy(), (k * support + x) / (k + 1))
     np.testing.assert_allclose(
         calibrated_mean(*args, 'covariance_only').numpy(), x)
     with pytest.raises(ValueError, match='mean_transfer'):
         calibrated_mean(*args, 'shift')
 
 
-@pytest.mark.parametrize('transfer', ['interpolate', 'average',
-                                      'covariance_only'])
+@pytest.mark.parametrize('transfer',
+                         ['interpolate', 'average', 'covariance_only'])
 def test_calibrated_distribution_transfers(transfer):
     rng = np.random.default_rng(7)
     x = rng.normal(size=3)
@@ -336,7 +333,8 @@ def test_calibrated_distribution_transfers(transfer):
     np.testing.assert_allclose(mean.numpy(), want)
     # The covariance is borrowed alike in every transfer.
     np.testing.assert_allclose(
-        cov.numpy(), lam * (0.3 * sig[0] + 0.7 * sig[1]) + alpha * np.eye(3))
+        cov.numpy(),
+        lam * (0.3 * sig[0] + 0.7 * sig[1]) + alpha * np.eye(3))
 
 
 def test_anchor_capacity_keeps_every_tail_sample_within_budget():
@@ -351,8 +349,9 @@ def test_anchor_capacity_keeps_every_tail_sample_within_budget():
     # A = 75 (75 + 75 + 40 + 10 = 200).
     cap, limit = anchor_capacity(counts, tail, 8, 2, 200 * per)
     assert limit == 75 and cap.tolist() == [0, 0, 75, 75, 40, 10]
-    brute = max(a for a in range(301)
-                if sum(min(int(n), a) for n in counts[tail]) <= 200)
+    brute = max(
+        a for a in range(301)
+        if sum(min(int(n), a) for n in counts[tail]) <= 200)
     assert brute == limit
     # An explicit cap applies first and is reported.
     cap, limit = anchor_capacity(counts, tail, 8, 2, 10**9, 64)
@@ -361,8 +360,8 @@ def test_anchor_capacity_keeps_every_tail_sample_within_budget():
         anchor_capacity(counts, tail, 8, 2, 3 * per)
 
 
-@pytest.mark.parametrize('transfer', ['interpolate', 'average',
-                                      'covariance_only'])
+@pytest.mark.parametrize('transfer',
+                         ['interpolate', 'average', 'covariance_only'])
 def test_mixed_batch_draws_follow_both_gaussians(transfer):
     # One batch, no host-side split: the calibrated rows follow the
     # calibrated Gaussian of their anchor, the others their class's own.
@@ -374,8 +373,8 @@ def test_mixed_batch_draws_follow_both_gaussians(transfer):
         rng.normal(size=(5, d)),
     ])
     y = np.repeat([0, 1, 2], [300, 300, 5])
-    moments = class_moments(torch.from_numpy(x), torch.from_numpy(y), 3,
-                            'full')
+    moments = class_moments(
+        torch.from_numpy(x), torch.from_numpy(y), 3, 'full')
     means, roots, diag = finalize_class_stats(moments, 'full')
     covs = roots @ roots.transpose(1, 2) + torch.diag_embed(diag)
     anchors = torch.from_numpy(x[-2:])  # two anchors of class 2
@@ -393,8 +392,8 @@ def test_mixed_batch_draws_follow_both_gaussians(transfer):
     mean, cov = calibrated_distribution(anchors[1], means[support[1]],
                                         covs[support[1]], w[1], 0.7, alpha,
                                         transfer)
-    for got, (m, c) in ((draws[use], (mean, cov)), (draws[~use],
-                                                     (means[1], covs[1]))):
+    for got, (m, c) in ((draws[use], (mean, cov)), (draws[~use], (means[1],
+                                                                  covs[1]))):
         scale = c.diagonal().sqrt()
         assert ((got.mean(0) - m).abs() / scale).max() < 0.03
         assert ((torch.cov(got.T) - c).abs() /

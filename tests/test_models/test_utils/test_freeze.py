@@ -13,9 +13,8 @@ def _model():
     torch.manual_seed(0)
     return nn.Sequential(
         nn.Sequential(
-            nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
-            nn.Dropout(0.5), nn.AdaptiveAvgPool2d(1), nn.Flatten()),
-        nn.Linear(4, 3))
+            nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Dropout(0.5),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten()), nn.Linear(4, 3))
 
 
 def _state(module):
@@ -102,8 +101,13 @@ def test_mmpretrain_backbone_with_its_own_train():
     # mmpretrain's ResNet overrides train() (frozen_stages, norm_eval): the
     # override still runs, in eval mode.
     backbone = MODELS.build(
-        dict(type='ResNet', depth=18, in_channels=1, stem_channels=8,
-             base_channels=8, out_indices=(3, )))
+        dict(
+            type='ResNet',
+            depth=18,
+            in_channels=1,
+            stem_channels=8,
+            base_channels=8,
+            out_indices=(3, )))
     freeze_module(backbone)
     backbone.train()
     assert is_frozen(backbone)
@@ -178,14 +182,25 @@ def test_bn_statistics_update_keeps_norm_eval():
     # mmpretrain's ResNet with norm_eval puts its BN in eval mode in its own
     # train(); the override still runs it.
     backbone = MODELS.build(
-        dict(type='ResNet', depth=18, in_channels=1, stem_channels=8,
-             base_channels=8, out_indices=(3, ), norm_eval=True))
+        dict(
+            type='ResNet',
+            depth=18,
+            in_channels=1,
+            stem_channels=8,
+            base_channels=8,
+            out_indices=(3, ),
+            norm_eval=True))
     freeze_module(backbone, bn_statistics='update')
     backbone.train()
     assert not any(m.training for m in backbone.modules())
     free = MODELS.build(
-        dict(type='ResNet', depth=18, in_channels=1, stem_channels=8,
-             base_channels=8, out_indices=(3, )))
+        dict(
+            type='ResNet',
+            depth=18,
+            in_channels=1,
+            stem_channels=8,
+            base_channels=8,
+            out_indices=(3, )))
     freeze_module(free, bn_statistics='update')
     free.train()
     bns = [m for m in free.modules() if isinstance(m, nn.BatchNorm2d)]
