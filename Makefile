@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh Debian machine (Python 3.11, root):
 #   make demo   trains and evaluates a few methods on real Fashion-MNIST-LT
-#               (about 5 minutes on 2 cores; `make demo-full` runs them all)
+#               (about 6 minutes on 2 cores; `make demo-full` runs them all)
 #   make test   runs the test suite
 # Both build .venv with the pinned stack and install the Debian package
 # dataset-fashion-mnist when it is missing; both are quick when it is there.
