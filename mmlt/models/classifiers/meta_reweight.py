@@ -56,7 +56,6 @@ differences. Under ``torch.distributed`` the parameter gradients are
 averaged over ranks, so that every rank sees the look-ahead and the
 :math:`\epsilon` gradient of one process holding the global batch.
 """
-import contextlib
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
@@ -64,6 +63,7 @@ import torch.autograd.forward_ad as fwAD
 import torch.distributed as dist
 
 from mmlt.models.losses.utils import check_choice, check_number
+from mmlt.utils.precision import autocast_enabled, autocast_off
 
 VARIANTS = ('class_balanced', 'l2rw')
 #: How the products of the per-sample gradients with the development
@@ -113,29 +113,6 @@ def sum_across_ranks(value: torch.Tensor) -> torch.Tensor:
     if world_size() > 1:
         dist.all_reduce(value)
     return value
-
-
-def autocast_off(device_type: str):
-    """A context that turns autocast off on ``device_type`` if it is on.
-
-    Args:
-        device_type (str): ``tensor.device.type``.
-
-    Returns:
-        A context manager (a no-op where autocast is off or unsupported).
-    """
-    if autocast_enabled(device_type):
-        return torch.autocast(device_type, enabled=False)
-    return contextlib.nullcontext()
-
-
-def autocast_enabled(device_type: str) -> bool:
-    """Whether autocast is on for ``device_type`` (False for device types
-    autocast does not know, such as ``meta``)."""
-    try:
-        return torch.is_autocast_enabled(device_type)
-    except (RuntimeError, ValueError):
-        return False
 
 
 def look_ahead(params: Params, grads: Sequence[torch.Tensor],

@@ -1,5 +1,4 @@
 # Copyright (c) mmlt contributors. All rights reserved.
-import contextlib
 from typing import Optional
 
 import torch
@@ -7,23 +6,10 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from mmlt.utils.class_counts import ClassCountsMixin, CountsLike
+from mmlt.utils.precision import autocast_off
 from .logit_adjusted_loss import logit_adjustment
 from .utils import (buffer_like, check_class_counts, check_finite,
                     check_finite_loss, check_labels, check_number, set_buffer)
-
-
-def _autocast_off(device_type: str):
-    """Autocast off on ``device_type`` where it is on (a no-op elsewhere,
-    and on devices autocast does not know, such as ``meta``); the same rule
-    as ``mmlt.models.classifiers.meta_reweight.autocast_off``, which the
-    losses cannot import without a cycle."""
-    try:
-        enabled = torch.is_autocast_enabled(device_type)
-    except (RuntimeError, ValueError):
-        enabled = False
-    if enabled:
-        return torch.autocast(device_type, enabled=False)
-    return contextlib.nullcontext()
 
 
 def paco_loss(query: torch.Tensor,
@@ -95,7 +81,7 @@ def paco_loss(query: torch.Tensor,
     num = query.size(0)
     if base_temperature is None:
         base_temperature = temperature
-    with _autocast_off(query.device.type):
+    with autocast_off(query.device.type):
         query, contrast = query.float(), contrast.float()
         centre = (centre_logits.float() + log_prior.float()) / \
             centre_temperature

@@ -33,6 +33,8 @@ from typing import Dict, Optional
 import torch
 import torch.distributed as dist
 
+from mmlt.utils.precision import autocast_enabled
+
 #: Checks per host read on an accelerator (CPU tensors: every check).
 DEFAULT_CHECK_INTERVAL = 50
 
@@ -80,10 +82,7 @@ def non_finite_is_handled(tensor: torch.Tensor) -> bool:
     (mmengine's ``AmpOptimWrapper``) skips the optimizer steps with
     non-finite gradients instead of failing.
     """
-    try:
-        return torch.is_autocast_enabled(tensor.device.type)
-    except RuntimeError:  # a device type without autocast (meta)
-        return False
+    return autocast_enabled(tensor.device.type)
 
 
 def _distributed() -> bool:
