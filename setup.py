@@ -4,7 +4,6 @@ import os.path as osp
 import shutil
 import sys
 import warnings
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))

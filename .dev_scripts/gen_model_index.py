@@ -132,6 +132,7 @@ def readme_template(folder: str) -> str:
     example = sorted(glob.glob(osp.join(ROOT, 'configs', folder, '*.py')))
     fmnist = [c for c in example if 'fashion-mnist' in c] or example
     cfg = osp.relpath(fmnist[0], ROOT)
+    work_dir = f'work_dirs/{osp.splitext(osp.basename(cfg))[0]}'
     text = f"""{title}
 {source}
 ## Abstract
@@ -144,7 +145,7 @@ mmlt modules: {modules}.
 
 ```bash
 python tools/train.py {cfg}
-python tools/test.py {cfg} work_dirs/{osp.splitext(osp.basename(cfg))[0]}/epoch_6.pth
+python tools/test.py {cfg} {work_dir}/epoch_6.pth
 ```
 
 Two-stage configs take the stage-one checkpoint with

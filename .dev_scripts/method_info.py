@@ -152,7 +152,7 @@ PAPERS = {
   author={Cui, Yin and Jia, Menglin and Lin, Tsung-Yi and Song, Yang and Belongie, Serge},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2019}
-}"""),
+}"""),  # noqa: E501
     'focal':
     dict(
         title='Focal Loss for Dense Object Detection',
@@ -163,7 +163,7 @@ PAPERS = {
   author={Lin, Tsung-Yi and Goyal, Priya and Girshick, Ross and He, Kaiming and Doll{\\'a}r, Piotr},
   booktitle={IEEE International Conference on Computer Vision (ICCV)},
   year={2017}
-}"""),
+}"""),  # noqa: E501
     'ghm':
     dict(
         title='Gradient Harmonized Single-stage Detector',
@@ -185,7 +185,7 @@ PAPERS = {
   author={Tan, Jingru and Wang, Changbao and Li, Buyu and Li, Quanquan and Ouyang, Wanli and Yin, Changqing and Yan, Junjie},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2020}
-}"""),
+}"""),  # noqa: E501
     'seesaw':
     dict(
         title='Seesaw Loss for Long-Tailed Instance Segmentation',
@@ -196,7 +196,7 @@ PAPERS = {
   author={Wang, Jiaqi and Zhang, Wenwei and Zang, Yuhang and Cao, Yuhang and Pang, Jiangmiao and Gong, Tao and Chen, Kai and Liu, Ziwei and Loy, Chen Change and Lin, Dahua},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2021}
-}"""),
+}"""),  # noqa: E501
     'ldam':
     dict(
         title='Learning Imbalanced Datasets with Label-Distribution-Aware '
@@ -208,7 +208,7 @@ PAPERS = {
   author={Cao, Kaidi and Wei, Colin and Gaidon, Adrien and Arechiga, Nikos and Ma, Tengyu},
   booktitle={Advances in Neural Information Processing Systems (NeurIPS)},
   year={2019}
-}"""),
+}"""),  # noqa: E501
     'bsce':
     dict(
         title='Balanced Meta-Softmax for Long-Tailed Visual Recognition',
@@ -219,7 +219,7 @@ PAPERS = {
   author={Ren, Jiawei and Yu, Cunjun and Sheng, Shunan and Ma, Xiao and Zhao, Haiyu and Yi, Shuai and Li, Hongsheng},
   booktitle={Advances in Neural Information Processing Systems (NeurIPS)},
   year={2020}
-}"""),
+}"""),  # noqa: E501
     'la':
     dict(
         title='Long-tail learning via logit adjustment',
@@ -230,7 +230,7 @@ PAPERS = {
   author={Menon, Aditya Krishna and Jayasumana, Sadeep and Rawat, Ankit Singh and Jain, Himanshu and Veit, Andreas and Kumar, Sanjiv},
   booktitle={International Conference on Learning Representations (ICLR)},
   year={2021}
-}"""),
+}"""),  # noqa: E501
     'decoupling':
     dict(
         title='Decoupling Representation and Classifier for Long-Tailed '
@@ -242,7 +242,7 @@ PAPERS = {
   author={Kang, Bingyi and Xie, Saining and Rohrbach, Marcus and Yan, Zhicheng and Gordo, Albert and Feng, Jiashi and Kalantidis, Yannis},
   booktitle={International Conference on Learning Representations (ICLR)},
   year={2020}
-}"""),
+}"""),  # noqa: E501
     'mislas':
     dict(
         title='Improving Calibration for Long-Tailed Recognition',
@@ -253,7 +253,7 @@ PAPERS = {
   author={Zhong, Zhisheng and Cui, Jiequan and Liu, Shu and Jia, Jiaya},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2021}
-}"""),
+}"""),  # noqa: E501
     'l2rw':
     dict(
         title='Learning to Reweight Examples for Robust Deep Learning',
@@ -276,7 +276,7 @@ PAPERS = {
   author={Zhang, Renhui and Lin, Tiancheng and Zhang, Rui and Xu, Yi},
   booktitle={IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP)},
   year={2022}
-}"""),
+}"""),  # noqa: E501
     'glag':
     dict(
         title='Long-Tailed Classification with Gradual Balanced Loss and '
@@ -288,7 +288,7 @@ PAPERS = {
   author={Zhang, Zihan and Xiang, Xiang},
   journal={arXiv preprint arXiv:2203.00452},
   year={2022}
-}"""),
+}"""),  # noqa: E501
     'jamal':
     dict(
         title='Rethinking Class-Balanced Methods for Long-Tailed Visual '
@@ -300,7 +300,7 @@ PAPERS = {
   author={Jamal, Muhammad Abdullah and Brown, Matthew and Yang, Ming-Hsuan and Wang, Liqiang and Gong, Boqing},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2020}
-}"""),
+}"""),  # noqa: E501
     'gml':
     dict(
         title='No One Left Behind: Improving the Worst Categories in '
@@ -312,7 +312,7 @@ PAPERS = {
   author={Du, Yingxiao and Wu, Jianxin},
   booktitle={IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year={2023}
-}"""),
+}"""),  # noqa: E501
     'paco':
     dict(
         title='Parametric Contrastive Learning',
@@ -323,7 +323,7 @@ PAPERS = {
   author={Cui, Jiequan and Zhong, Zhisheng and Liu, Shu and Yu, Bei and Jia, Jiaya},
   booktitle={IEEE/CVF International Conference on Computer Vision (ICCV)},
   year={2021}
-}"""),
+}"""),  # noqa: E501
     'ride':
     dict(
         title='Long-tailed Recognition by Routing Diverse Distribution-Aware '
@@ -335,7 +335,7 @@ PAPERS = {
   author={Wang, Xudong and Lian, Long and Miao, Zhongqi and Liu, Ziwei and Yu, Stella X.},
   booktitle={International Conference on Learning Representations (ICLR)},
   year={2021}
-}"""),
+}"""),  # noqa: E501
 }
 
 #: Method folder -> (collection name, paper key or None, architecture /

@@ -89,12 +89,12 @@ def check_out(args) -> None:
         return
     if osp.exists(args.out):
         raise FileExistsError(f'{args.out} exists; choose another --out.')
-    if args.out_item in (None, 'pred') and not args.out.endswith(
-        ('.pkl', '.pickle')):
+    pred_exts = ('.pkl', '.pickle')
+    metric_exts = ('.json', '.yaml', '.yml', '.pkl', '.pickle')
+    if args.out_item in (None, 'pred') and not args.out.endswith(pred_exts):
         raise ValueError(f'--out must be a .pkl file for predictions, got '
                          f'{args.out!r} (or pass --out-item metrics).')
-    if args.out_item == 'metrics' and not args.out.endswith(
-        ('.json', '.yaml', '.yml', '.pkl', '.pickle')):
+    if args.out_item == 'metrics' and not args.out.endswith(metric_exts):
         raise ValueError(f'--out must be a .json, .yaml or .pkl file for '
                          f'metrics, got {args.out!r}.')
 

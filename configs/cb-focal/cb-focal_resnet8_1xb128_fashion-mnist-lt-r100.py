@@ -4,7 +4,8 @@
 # weighted by the inverse effective number of the sample's class;
 # beta = 0.9999 and gamma = 1.0 as in the LDAM-DRW reference code, whose
 # CIFAR-LT recipe these configs follow (Cui et al. tuned beta and gamma per
-# dataset and imbalance factor). Jamal et al. 2020: "Class-balanced focal Loss".
+# dataset and imbalance factor). Jamal et al. 2020: "Class-balanced focal
+# Loss".
 _base_ = '../ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
 
 model = dict(

@@ -1,7 +1,8 @@
 # Inverse-frequency weighted softmax CE on CIFAR-10-LT (IF 100): the CE
 # config's LDAM-DRW recipe (200 epochs) with only the loss changed. Softmax
 # cross-entropy weighted by 1 / n_c, normalised to sum to C (ClassBalancedLoss
-# with weighting='inverse'): the category-wise GHM (Zhang et al. 2022) table's "Class Balanced" row.
+# with weighting='inverse'): the category-wise GHM (Zhang et al. 2022) table's
+# "Class Balanced" row.
 _base_ = '../ce/ce_resnet32_1xb128_cifar10-lt-r100.py'
 
 model = dict(

@@ -1,3 +1,4 @@
-# Inverse-frequency weighted softmax CE on CIFAR-100-LT at imbalance factor 500.
+# Inverse-frequency weighted softmax CE on CIFAR-100-LT at imbalance factor
+# 500.
 _base_ = './cb-inverse_resnet32_1xb128_cifar100-lt-r100.py'
 train_dataloader = dict(dataset=dict(imbalance_factor=500))

@@ -2,8 +2,8 @@
 # recipe (200 epochs) with only the loss changed. Class-balanced loss (Cui et
 # al., CVPR 2019): softmax cross-entropy weighted by the inverse effective
 # number of samples, (1 - beta) / (1 - beta^n_c) normalised to sum to C,
-# beta = 0.9999. category-wise GHM (Zhang et al. 2022) calls it "Effective Number", Jamal et al. 2020
-# "Class-balanced cross-entropy loss".
+# beta = 0.9999. Category-wise GHM (Zhang et al. 2022) calls it "Effective
+# Number", Jamal et al. 2020 "Class-balanced cross-entropy loss".
 _base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
 
 model = dict(

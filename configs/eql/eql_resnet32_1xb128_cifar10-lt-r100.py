@@ -5,7 +5,8 @@
 # probability gamma = 0.9 (the paper's value), sparing rare classes the
 # discouraging gradients of frequent ones. lambda = 0.015: the 3 rarest
 # classes (139, 83 and 50 of 12,406 images, f <= 0.0112) are tail, the next
-# one (232 images, f = 0.0187) is not. category-wise GHM (Zhang et al. 2022): "Equalization".
+# one (232 images, f = 0.0187) is not. Category-wise GHM (Zhang et al. 2022):
+# "Equalization".
 _base_ = '../ce/ce_resnet32_1xb128_cifar10-lt-r100.py'
 
 model = dict(

@@ -6,7 +6,8 @@
 # discouraging gradients of frequent ones. lambda = 0.00176: the 30 rarest
 # classes (at most 19 of 10,847 images, f <= 0.00175), i.e. the Few group
 # (< 20 images), are tail, the next one (20 images, f = 0.00184) is not; it is
-# also the paper's value for ImageNet-LT. category-wise GHM (Zhang et al. 2022): "Equalization".
+# also the paper's value for ImageNet-LT. Category-wise GHM
+# (Zhang et al. 2022): "Equalization".
 _base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
 
 model = dict(

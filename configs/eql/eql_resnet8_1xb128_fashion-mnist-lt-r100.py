@@ -5,7 +5,8 @@
 # with probability gamma = 0.9 (the paper's value), sparing rare classes the
 # discouraging gradients of frequent ones. lambda = 0.015: the 3 rarest
 # classes (166, 100 and 60 of 14,886 images, f <= 0.0112) are tail, the next
-# one (278 images, f = 0.0187) is not. category-wise GHM (Zhang et al. 2022): "Equalization".
+# one (278 images, f = 0.0187) is not. Category-wise GHM (Zhang et al. 2022):
+# "Equalization".
 _base_ = '../ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
 
 model = dict(

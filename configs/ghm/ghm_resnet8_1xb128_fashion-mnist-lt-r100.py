@@ -3,7 +3,8 @@
 # (GHM-C, Li et al., AAAI 2019): the binary cross-entropy of every sigmoid
 # logit, weighted by the inverse density of its gradient norm
 # |sigmoid(z) - y|; 10 bins and no moving average, the GHM-C defaults. The
-# usual linear head predicts with the arg-max of its logits. category-wise GHM (Zhang et al. 2022): "GHM".
+# usual linear head predicts with the arg-max of its logits. Category-wise GHM
+# (Zhang et al. 2022): "GHM".
 _base_ = '../ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
 
 model = dict(

@@ -1,12 +1,12 @@
 # GLAG stage one (Zhang & Xiang, 2022): ResNet-32 on CIFAR-100-LT (IF 100)
 # with the Gradual Balanced Loss (GraLoss), the cross-entropy of
 # z + tau(t) * log(prior) with tau rising from 0 to 1 in the convex form
-# tau = (t / (T - 1))^2, t the epoch (GradualScheduleHook). GLAG paper (Zhang & Xiang 2022): the
-# stage one of "GLAG (ours)" in Table 2 (IF 100 column), the convex row of
-# the tau-form table and Table 7's GraLoss-only row. Recipe: the paper's
-# SGD (momentum 0.9, weight decay 5e-4) with a cosine schedule; epochs, lr
-# and warm-up (200, 0.1 at batch 128, 5 epochs) are the CE config's, which
-# the paper does not state.
+# tau = (t / (T - 1))^2, t the epoch (GradualScheduleHook). GLAG paper
+# (Zhang & Xiang 2022): the stage one of "GLAG (ours)" in Table 2 (IF 100
+# column), the convex row of the tau-form table and Table 7's GraLoss-only row.
+# Recipe: the paper's SGD (momentum 0.9, weight decay 5e-4) with a cosine
+# schedule; epochs, lr and warm-up (200, 0.1 at batch 128, 5 epochs) are the CE
+# config's, which the paper does not state.
 _base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
 
 model = dict(

@@ -4,8 +4,8 @@
 # is configs/ce/ce_resnet50_8xb64_inaturalist2018.py (90 epochs, cosine, SGD
 # momentum 0.9, weight decay 5e-4), trained from scratch: the paper starts
 # from a self-supervised (SSP) pre-trained model, which this project does not
-# ship (pass one with load_from). GLAG paper (Zhang & Xiang 2022): the stage one of "GLAG (ours)" on
-# iNaturalist 2018 (Sec. 5.2.3).
+# ship (pass one with load_from). GLAG paper (Zhang & Xiang 2022): the stage
+# one of "GLAG (ours)" on iNaturalist 2018 (Sec. 5.2.3).
 _base_ = '../ce/ce_resnet50_8xb64_inaturalist2018.py'
 
 model = dict(

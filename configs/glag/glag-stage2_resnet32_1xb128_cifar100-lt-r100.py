@@ -1,18 +1,18 @@
 # GLAG stage two (Zhang & Xiang, 2022), the Adaptive Feature Generator with
-# head-class distillation, ResNet-32 on CIFAR-100-LT (IF 100). GLAG paper (Zhang & Xiang 2022): "GLAG
-# (ours)" in Table 2 (IF 100 column). The GraLoss model of glag-
-# stage1_resnet32_1xb128_cifar100-lt-r100.py is loaded, its backbone frozen,
-# and its classifier trained for the paper's 40 generation epochs (cosine, SGD
-# momentum 0.9, weight decay 5e-4; the stage-two learning rate is not given in
-# the paper: the recipe's 0.1 at batch 128) on real batches filled with
-# generated features up to the largest class: tail classes (<= 100 training
-# images, the paper's Medium and Few groups) from the calibrated Gaussian of
-# each training feature and its k=2 nearest richer classes, confidence lambda
-# from 0.6 (the paper's), adapted per class after every validation on a
-# development split of the training pool (below); head classes from their
-# own statistics; distillation from the stage-one classifier on head classes
-# with the convex weight schedule of stage one. The calibration form is the
-# head's default (mean_transfer='covariance_only', chosen on the
+# head-class distillation, ResNet-32 on CIFAR-100-LT (IF 100). GLAG paper
+# (Zhang & Xiang 2022): "GLAG (ours)" in Table 2 (IF 100 column). The GraLoss
+# model of glag-stage1_resnet32_1xb128_cifar100-lt-r100.py is loaded, its
+# backbone frozen, and its classifier trained for the paper's 40 generation
+# epochs (cosine, SGD momentum 0.9, weight decay 5e-4; the stage-two learning
+# rate is not given in the paper: the recipe's 0.1 at batch 128) on real
+# batches filled with generated features up to the largest class: tail classes
+# (<= 100 training images, the paper's Medium and Few groups) from the
+# calibrated Gaussian of each training feature and its k=2 nearest richer
+# classes, confidence lambda from 0.6 (the paper's), adapted per class after
+# every validation on a development split of the training pool (below); head
+# classes from their own statistics; distillation from the stage-one classifier
+# on head classes with the convex weight schedule of stage one. The calibration
+# form is the head's default (mean_transfer='covariance_only', chosen on the
 # Fashion-MNIST-LT development split; see that config): not measured on
 # CIFAR-100-LT (no data here); the paper's reading is
 # mean_transfer='interpolate', support_weighting='count_distance'. Every

@@ -1,7 +1,8 @@
 # GLAG stage two (Zhang & Xiang, 2022), the Adaptive Feature Generator with
-# head-class distillation, ResNet-32 on CIFAR-100-LT (IF 50). GLAG paper (Zhang & Xiang 2022):
-# "GLAG (ours)" in Table 2 (IF 50 column). The IF-100 config with the
-# training set at IF 50; pass the GraLoss checkpoint of stage one:
+# head-class distillation, ResNet-32 on CIFAR-100-LT (IF 50). GLAG paper
+# (Zhang & Xiang 2022): "GLAG (ours)" in Table 2 (IF 50 column). The IF-100
+# config with the training set at IF 50; pass the GraLoss checkpoint of stage
+# one:
 #   S1=work_dirs/glag-stage1_resnet32_1xb128_cifar100-lt-r50
 #   CFG=configs/glag/glag-stage2_resnet32_1xb128_cifar100-lt-r50.py
 #   tools/train.py $CFG --cfg-options load_from=$S1/epoch_200.pth

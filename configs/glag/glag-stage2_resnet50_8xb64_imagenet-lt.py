@@ -1,13 +1,13 @@
 # GLAG stage two (Zhang & Xiang, 2022), the Adaptive Feature Generator with
-# head-class distillation, ResNet-50 on ImageNet-LT. GLAG paper (Zhang & Xiang 2022): "GLAG (ours)"
-# with ResNet-50 in its ImageNet-LT table (Sec. 5.2.2). The GraLoss model of
-# glag-stage1_resnet50_8xb64_imagenet-lt.py is loaded, its backbone frozen, and
-# its classifier trained for the paper's 40 generation epochs with a cosine
-# schedule on real batches filled with generated features up to the largest
-# class (tail classes: <= 100 training images; k=2 support classes; lambda from
-# 0.6, adapted per class on the validation split after every epoch) and
-# distillation on head classes with stage one's convex schedule. Pass the
-# stage-one checkpoint:
+# head-class distillation, ResNet-50 on ImageNet-LT. GLAG paper
+# (Zhang & Xiang 2022): "GLAG (ours)" with ResNet-50 in its ImageNet-LT table
+# (Sec. 5.2.2). The GraLoss model of glag-stage1_resnet50_8xb64_imagenet-lt.py
+# is loaded, its backbone frozen, and its classifier trained for the paper's 40
+# generation epochs with a cosine schedule on real batches filled with
+# generated features up to the largest class (tail classes: <= 100 training
+# images; k=2 support classes; lambda from 0.6, adapted per class on the
+# validation split after every epoch) and distillation on head classes with
+# stage one's convex schedule. Pass the stage-one checkpoint:
 #   S1=work_dirs/glag-stage1_resnet50_8xb64_imagenet-lt
 #   CFG=configs/glag/glag-stage2_resnet50_8xb64_imagenet-lt.py
 #   tools/dist_train.sh $CFG 8 --cfg-options load_from=$S1/epoch_200.pth

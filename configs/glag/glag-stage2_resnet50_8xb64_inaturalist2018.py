@@ -1,9 +1,9 @@
 # GLAG stage two (Zhang & Xiang, 2022), the Adaptive Feature Generator with
-# head-class distillation, ResNet-50 on iNaturalist 2018. GLAG paper (Zhang & Xiang 2022): "GLAG
-# (ours)" on iNaturalist 2018 (Sec. 5.2.3). The GraLoss model of
-# glag-stage1_resnet50_8xb64_inaturalist2018.py is loaded, its backbone
-# frozen, and its classifier trained for the paper's 40 generation epochs
-# (cosine) with generated features and head-class distillation. 8,142
+# head-class distillation, ResNet-50 on iNaturalist 2018. GLAG paper
+# (Zhang & Xiang 2022): "GLAG (ours)" on iNaturalist 2018 (Sec. 5.2.3). The
+# GraLoss model of glag-stage1_resnet50_8xb64_inaturalist2018.py is loaded, its
+# backbone frozen, and its classifier trained for the paper's 40 generation
+# epochs (cosine) with generated features and head-class distillation. 8,142
 # classes of 2048-d features: full covariances would take 137 GB, so rank-32
 # factors plus variances (8142 x 2048 x 34 x 4 B = 2.3 GB kept; at the peak of
 # the statistics pass also the float64 running sums, 4.5 GB, and the

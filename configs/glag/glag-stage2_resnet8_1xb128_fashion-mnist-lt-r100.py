@@ -11,9 +11,9 @@
 # so lambda moves after epoch 1 and after epoch 2), head classes from their
 # own statistics; plus distillation from the stage-one classifier on head
 # classes, its weight rising convexly from 0 to 1 (GradualScheduleHook).
-# GLAG paper (Zhang & Xiang 2022): "GLAG (ours)" (Table 2's method) and Table 7's last row with
-# GraLoss in stage one (GraLoss + AD + KD). Pass the stage-one checkpoint,
-# e.g.
+# GLAG paper (Zhang & Xiang 2022): "GLAG (ours)" (Table 2's method) and
+# Table 7's last row with GraLoss in stage one (GraLoss + AD + KD). Pass the
+# stage-one checkpoint, e.g.
 #   S1=work_dirs/glag-stage1_resnet8_1xb128_fashion-mnist-lt-r100
 #   CFG=configs/glag/glag-stage2_resnet8_1xb128_fashion-mnist-lt-r100.py
 #   tools/train.py $CFG --cfg-options load_from=$S1/epoch_6.pth
@@ -34,7 +34,8 @@
 # and KD ramp, fixed lambda) for the GraLoss stage one of seeds 0 and 1,
 # top-1 on 200 images per class of the training pool (LongTailDataset
 # split='dev', dev_per_class=200, dev_seed=2; a head class's images there
-# are mostly training images too; stage one there: 80.45 / 78.95). Mean over the 2 seeds, x 3 lambdas (0.2, 0.6, 1.0), x 5 weightings:
+# are mostly training images too; stage one there: 80.45 / 78.95). Mean over
+# the 2 seeds, x 3 lambdas (0.2, 0.6, 1.0), x 5 weightings:
 #   mean_transfer 'covariance_only' 81.62, 'average' (Yang et al.) 70.70,
 #   'interpolate' (the paper's reading) 70.22;
 # 'interpolate' with n_i / d_i: 81.50 / 74.03 / 56.95 at lambda 0.2 / 0.6 /

@@ -2,8 +2,8 @@
 # CIFAR-100-LT (IF 100): configs/decoupling/crt_* (frozen backbone,
 # re-initialised classifier, 10 epochs of class-balanced sampling, CE)
 # loading the model of gra-stage1_resnet32_1xb128_cifar100-lt-r100.py.
-# GLAG paper (Zhang & Xiang 2022): Table 6, "cRT" with "GraLoss" (IF 100 column). Pass the
-# stage-one checkpoint, e.g.
+# GLAG paper (Zhang & Xiang 2022): Table 6, "cRT" with "GraLoss" (IF 100
+# column). Pass the stage-one checkpoint, e.g.
 #   S1=work_dirs/gra-stage1_resnet32_1xb128_cifar100-lt-r100
 #   CFG=configs/glag/gra-crt_resnet32_1xb128_cifar100-lt-r100.py
 #   tools/train.py $CFG --cfg-options load_from=$S1/epoch_200.pth

@@ -3,8 +3,8 @@
 # classifier, one learned scale per class, 5 epochs of class-balanced
 # sampling) loading the model of
 # gra-stage1_resnet32_1xb128_cifar100-lt-r100.py.
-# GLAG paper (Zhang & Xiang 2022): Table 6, "LWS" with "GraLoss" (IF 100 column). Pass the
-# stage-one checkpoint, e.g.
+# GLAG paper (Zhang & Xiang 2022): Table 6, "LWS" with "GraLoss" (IF 100
+# column). Pass the stage-one checkpoint, e.g.
 #   S1=work_dirs/gra-stage1_resnet32_1xb128_cifar100-lt-r100
 #   CFG=configs/glag/gra-lws_resnet32_1xb128_cifar100-lt-r100.py
 #   tools/train.py $CFG --cfg-options load_from=$S1/epoch_200.pth

@@ -2,8 +2,8 @@
 # configs/mislas/mislas-stage1_* (200 epochs, mixup alpha 1.0, the MiSLAS
 # step schedule) with its soft-target cross-entropy replaced by the Gradual
 # Balanced Loss (on the mixed targets), tau rising convexly from 0 to 1.
-# GLAG paper (Zhang & Xiang 2022): Table 6, "MiSLAS" with "GraLoss" (IF 100 column). Stage two is
-# gra-mislas-stage2_resnet32_1xb128_cifar100-lt-r100.py.
+# GLAG paper (Zhang & Xiang 2022): Table 6, "MiSLAS" with "GraLoss" (IF 100
+# column). Stage two is gra-mislas-stage2_resnet32_1xb128_cifar100-lt-r100.py.
 _base_ = '../mislas/mislas-stage1_resnet32_1xb128_cifar100-lt-r100.py'
 
 model = dict(

@@ -2,8 +2,8 @@
 # stage one (configs/mislas/mislas-stage1_*: the CE recipe, 6 epochs, mixup
 # alpha 1.0) with its soft-target cross-entropy replaced by the Gradual
 # Balanced Loss (on the mixed targets), tau rising convexly from 0 to 1.
-# GLAG paper (Zhang & Xiang 2022): Table 6, "MiSLAS" with "GraLoss" in stage one. Stage two is
-# gra-mislas-stage2_resnet8_1xb128_fashion-mnist-lt-r100.py.
+# GLAG paper (Zhang & Xiang 2022): Table 6, "MiSLAS" with "GraLoss" in stage
+# one. Stage two is gra-mislas-stage2_resnet8_1xb128_fashion-mnist-lt-r100.py.
 _base_ = '../mislas/mislas-stage1_resnet8_1xb128_fashion-mnist-lt-r100.py'
 
 model = dict(

@@ -7,8 +7,8 @@
 #   CFG=configs/gml/ce-gml_resnet152_8xb32_places-lt.py
 #   tools/dist_train.sh $CFG 8 --cfg-options load_from=$CE/epoch_30.pth
 # Stage one is configs/ce/ce_resnet152_8xb32_places-lt.py.
-# Schedule: 003 gives none ("a few epochs"); 10 epochs, cosine to 0, no
-# warm-up, with the stage-one SGD (lr 0.01 for a total batch of 256).
+# Schedule: the GML paper gives none ("a few epochs"); 10 epochs, cosine to 0,
+# no warm-up, with the stage-one SGD (lr 0.01 for a total batch of 256).
 _base_ = '../ce/ce_resnet152_8xb32_places-lt.py'
 
 # Required: the stage-one checkpoint (see above).

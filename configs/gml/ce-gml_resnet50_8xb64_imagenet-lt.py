@@ -7,9 +7,9 @@
 #   CFG=configs/gml/ce-gml_resnet50_8xb64_imagenet-lt.py
 #   tools/dist_train.sh $CFG 8 --cfg-options load_from=$CE/epoch_200.pth
 # Stage one is configs/ce/ce_resnet50_8xb64_imagenet-lt.py.
-# Schedule: 003 gives none ("a few epochs"); this is the length of Kang et
-# al.'s cRT stage on ImageNet-LT (10 epochs, cosine to 0, no warm-up) with
-# the stage-one SGD (lr 0.2 for a total batch of 512).
+# Schedule: the GML paper gives none ("a few epochs"); this is the length of
+# Kang et al.'s cRT stage on ImageNet-LT (10 epochs, cosine to 0, no warm-up)
+# with the stage-one SGD (lr 0.2 for a total batch of 512).
 _base_ = '../ce/ce_resnet50_8xb64_imagenet-lt.py'
 
 # Required: the stage-one checkpoint (see above).

@@ -1,6 +1,7 @@
 # LDAM-DRW + GML on CIFAR-100-LT (IF 100): the GML classifier stage of
-# ce-gml_resnet32_1xb128_cifar100-lt-r100.py on the LDAM-DRW model (003's
-# "LDAM" row, Tab. 3, is LDAM-DRW's number; 003 reports no LDAM + GML row).
+# ce-gml_resnet32_1xb128_cifar100-lt-r100.py on the LDAM-DRW model (the GML
+# paper's "LDAM" row, Tab. 3, is LDAM-DRW's number; it reports no LDAM + GML
+# row).
 # The LDAM model's cosine classifier is replaced by a re-initialised linear
 # one: GML, like CE, has no logit scale of its own (LDAM's s = 30 lives in
 # its loss), and softmaxes of cosines alone are almost flat. Pass the

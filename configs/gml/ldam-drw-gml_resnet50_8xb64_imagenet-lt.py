@@ -1,8 +1,8 @@
 # LDAM-DRW + GML on ImageNet-LT: the GML classifier stage of
-# ce-gml_resnet50_8xb64_imagenet-lt.py on the LDAM-DRW model (003 reports no
-# LDAM + GML row). The LDAM model's cosine classifier is replaced by a
-# re-initialised linear one (in_channels 2048, as ce-gml_*): GML, like CE, has
-# no logit scale of its own (LDAM's s = 30 lives in its loss). Pass the
+# ce-gml_resnet50_8xb64_imagenet-lt.py on the LDAM-DRW model (the GML paper
+# reports no LDAM + GML row). The LDAM model's cosine classifier is replaced by
+# a re-initialised linear one (in_channels 2048, as ce-gml_*): GML, like CE,
+# has no logit scale of its own (LDAM's s = 30 lives in its loss). Pass the
 # LDAM-DRW checkpoint, e.g.
 #   LDAM=work_dirs/ldam-drw_resnet50_8xb64_imagenet-lt
 #   CFG=configs/gml/ldam-drw-gml_resnet50_8xb64_imagenet-lt.py

@@ -1,10 +1,10 @@
 # MiSLAS + GML ("No One Left Behind", CVPR 2023, Tab. 5) on Places-LT: the GML
 # classifier stage on the full MiSLAS model (stage one with mixup, stage two
-# with LWS and label-aware smoothing and shifted BN). As 003 does for MiSLAS,
-# the classifier is fine-tuned with GML *plus* MiSLAS's label-aware smoothing
-# loss (the smoothing of mislas-stage2_resnet152_8xb32_places-lt.py: 0.4 for
-# the most frequent class down to 0.1, concave). The backbone, with the BN
-# statistics MiSLAS's stage two shifted, stays frozen; the LWS classifier is
+# with LWS and label-aware smoothing and shifted BN). As the GML paper does for
+# MiSLAS, the classifier is fine-tuned with GML *plus* MiSLAS's label-aware
+# smoothing loss (the smoothing of mislas-stage2_resnet152_8xb32_places-lt.py:
+# 0.4 for the most frequent class down to 0.1, concave). The backbone, with the
+# BN statistics MiSLAS's stage two shifted, stays frozen; the LWS classifier is
 # replaced by a re-initialised linear one. Pass the MiSLAS stage-two
 # checkpoint, e.g.
 #   S2=work_dirs/mislas-stage2_resnet152_8xb32_places-lt

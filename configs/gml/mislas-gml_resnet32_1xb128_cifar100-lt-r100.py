@@ -1,8 +1,8 @@
 # MiSLAS + GML ("No One Left Behind", CVPR 2023, Tab. 5, 6) on CIFAR-100-LT
 # (IF 100): the GML classifier stage on the full MiSLAS model (stage one
 # with mixup, stage two with LWS, label-aware smoothing and shifted BN).
-# As 003 does for MiSLAS, the classifier is fine-tuned with GML *plus*
-# MiSLAS's label-aware smoothing loss (the smoothing of mislas-stage2_*:
+# As the GML paper does for MiSLAS, the classifier is fine-tuned with GML
+# *plus* MiSLAS's label-aware smoothing loss (the smoothing of mislas-stage2_*:
 # 0.4 for the most frequent class down to 0.1, concave). The backbone,
 # with the BN statistics MiSLAS's stage two shifted, stays frozen; the LWS
 # classifier is replaced by a re-initialised linear one. Pass the MiSLAS

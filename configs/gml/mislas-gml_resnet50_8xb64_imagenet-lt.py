@@ -1,9 +1,9 @@
 # MiSLAS + GML ("No One Left Behind", CVPR 2023) on ImageNet-LT: the GML
 # classifier stage on the full MiSLAS model (stage one with mixup, stage two
-# with LWS and label-aware smoothing). As 003 does for MiSLAS, the classifier
-# is fine-tuned with GML *plus* MiSLAS's label-aware smoothing loss (the
-# smoothing of mislas-stage2_resnet50_8xb64_imagenet-lt.py: 0.4 for the most
-# frequent class down to 0.1, concave). The backbone stays frozen; the LWS
+# with LWS and label-aware smoothing). As the GML paper does for MiSLAS, the
+# classifier is fine-tuned with GML *plus* MiSLAS's label-aware smoothing loss
+# (the smoothing of mislas-stage2_resnet50_8xb64_imagenet-lt.py: 0.4 for the
+# most frequent class down to 0.1, concave). The backbone stays frozen; the LWS
 # classifier is replaced by a re-initialised linear one. Pass the MiSLAS
 # stage-two checkpoint, e.g.
 #   S2=work_dirs/mislas-stage2_resnet50_8xb64_imagenet-lt

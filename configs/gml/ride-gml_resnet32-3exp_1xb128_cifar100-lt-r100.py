@@ -14,8 +14,9 @@
 # cosine: GML, like CE, has no logit scale (RIDE's s = 30 lives in its
 # cosine classifiers). Optimizer as in the CE-based GML stage (weight decay
 # 2e-4, no Nesterov). Pass the RIDE stage-one checkpoint, e.g.
-#   tools/train.py configs/gml/ride-gml_resnet32-3exp_1xb128_cifar100-lt-r100.py \
-#       --cfg-options load_from=work_dirs/ride_resnet32-3exp_1xb128_cifar100-lt-r100/epoch_200.pth
+#   S1=work_dirs/ride_resnet32-3exp_1xb128_cifar100-lt-r100
+#   CFG=configs/gml/ride-gml_resnet32-3exp_1xb128_cifar100-lt-r100.py
+#   tools/train.py $CFG --cfg-options load_from=$S1/epoch_200.pth
 _base_ = '../ride/ride_resnet32-3exp_1xb128_cifar100-lt-r100.py'
 
 # Required: the RIDE stage-one checkpoint (see above).

@@ -3,8 +3,8 @@
 # Label-distribution-aware margin loss with deferred re-weighting (Cao et al.,
 # NeurIPS 2019): margins proportional to n_c^(-1/4), the largest 0.5, cosine
 # logits scaled by s = 30; DRW re-weights from epoch 160 (0-based) on, when
-# the learning rate drops, as in the LDAM-DRW reference. The tables of GLAG (Zhang & Xiang 2022) and Jamal et al. 2020:
-# "LDAM-DRW".
+# the learning rate drops, as in the LDAM-DRW reference. The tables of GLAG
+# (Zhang & Xiang 2022) and Jamal et al. 2020: "LDAM-DRW".
 _base_ = '../ce/ce_resnet32_1xb128_cifar100-lt-r100.py'
 
 model = dict(

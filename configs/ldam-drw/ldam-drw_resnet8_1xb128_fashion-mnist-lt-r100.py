@@ -4,8 +4,8 @@
 # NeurIPS 2019): margins proportional to n_c^(-1/4), the largest 0.5, cosine
 # logits scaled by s = 30; DRW re-weights the last of the 6 epochs
 # (drw_epoch=5, 0-based), scaled from the CIFAR recipe's last 40 of 200 epochs
-# to the short recipe, where the cosine learning rate is lowest. The tables of GLAG (Zhang & Xiang 2022) and
-# Jamal et al. 2020: "LDAM-DRW".
+# to the short recipe, where the cosine learning rate is lowest. The tables of
+# GLAG (Zhang & Xiang 2022) and Jamal et al. 2020: "LDAM-DRW".
 _base_ = '../ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
 
 model = dict(

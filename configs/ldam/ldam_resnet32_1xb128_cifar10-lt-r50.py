@@ -1,8 +1,9 @@
 # LDAM without deferred re-weighting on CIFAR-10-LT (IF 50): the CE
 # config's 200-epoch recipe with a cosine classifier and the LDAM loss
 # (Cao et al., NeurIPS 2019; margins proportional to n_c^(-1/4), the largest
-# 0.5, logits scaled by s = 30). The "LDAM" rows of the tables of GLAG (Zhang & Xiang 2022) and Jamal et al. 2020;
-# configs/ldam-drw/ adds the re-weighting from epoch 160.
+# 0.5, logits scaled by s = 30). The "LDAM" rows of the tables of GLAG
+# (Zhang & Xiang 2022) and Jamal et al. 2020; configs/ldam-drw/ adds the
+# re-weighting from epoch 160.
 _base_ = '../ce/ce_resnet32_1xb128_cifar10-lt-r50.py'
 
 model = dict(

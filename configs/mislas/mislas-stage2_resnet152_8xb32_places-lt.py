@@ -4,12 +4,12 @@
 # class-balanced sampling and the label-aware smoothing loss. The backbone is
 # frozen, but its BN layers re-estimate their running statistics on the
 # class-balanced batches while their affine weights stay fixed ("shift
-# learning on BN", which MiSLAS uses on Places-LT). GML (Du & Wu 2023): "MiSLAS"
-# (Tab. 5).
-# Hyper-parameters: the papers in this project (003 included) give no MiSLAS
-# stage-two values for Places-LT, so these are the CIFAR-100-LT ones of
-# mislas-stage2_resnet32_1xb128_cifar100-lt-r100.py (smoothing 0.4 for the
-# most frequent class down to 0.1 for the rarest, concave; 10 epochs,
+# learning on BN", which MiSLAS uses on Places-LT). GML (Du & Wu 2023):
+# "MiSLAS" (Tab. 5).
+# Hyper-parameters: the papers in this project (GML, Du and Wu 2023, included)
+# give no MiSLAS stage-two values for Places-LT, so these are the CIFAR-100-LT
+# ones of mislas-stage2_resnet32_1xb128_cifar100-lt-r100.py (smoothing 0.4 for
+# the most frequent class down to 0.1 for the rarest, concave; 10 epochs,
 # cosine, the classifier at 0.2 x lr), with the Places-LT recipe's SGD
 # (lr 0.01 for a total batch of 256). Pass the stage-one checkpoint, e.g.
 #   S1=work_dirs/mislas-stage1_resnet152_8xb32_places-lt

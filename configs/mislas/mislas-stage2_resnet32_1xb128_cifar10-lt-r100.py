@@ -4,8 +4,8 @@
 # (LWS), class-balanced sampling and the label-aware smoothing loss (smoothing
 # 0.3 for the most frequent class down to 0.0 for the rarest, concave). The
 # backbone is frozen, BN statistics included, as the reference does for
-# CIFAR-10-LT (shift_bn off). GLAG (Zhang & Xiang 2022): "MiSLAS" (Tables 2 and 6), GML (Du & Wu 2023):
-# "MiSLAS".
+# CIFAR-10-LT (shift_bn off). GLAG (Zhang & Xiang 2022): "MiSLAS"
+# (Tables 2 and 6), GML (Du & Wu 2023): "MiSLAS".
 # Hyper-parameters: those of the MiSLAS reference config for this dataset and
 # imbalance factor (10 epochs, lr 0.1, cosine, the classifier at 0.5 x lr).
 # Pass the stage-one checkpoint, e.g.

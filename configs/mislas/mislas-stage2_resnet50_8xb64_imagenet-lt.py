@@ -4,12 +4,13 @@
 # class-balanced sampling and the label-aware smoothing loss. The backbone is
 # frozen, BN statistics included: MiSLAS shifts BN on CIFAR and Places-LT,
 # not on ImageNet-LT.
-# Hyper-parameters: the papers in this project (003 included) give no MiSLAS
-# stage-two values for ImageNet-LT, so these are the CIFAR-100-LT ones of
-# mislas-stage2_resnet32_1xb128_cifar100-lt-r100.py (smoothing 0.4 for the
-# most frequent class down to 0.1 for the rarest, concave; 10 epochs,
-# cosine, the classifier at 0.2 x lr), with the ImageNet-LT recipe's SGD
-# (lr 0.2 for a total batch of 512). Pass the stage-one checkpoint, e.g.
+# Hyper-parameters: the papers in this project (GML, Du and Wu 2023, included)
+# give no MiSLAS stage-two values for ImageNet-LT, so these are the
+# CIFAR-100-LT ones of mislas-stage2_resnet32_1xb128_cifar100-lt-r100.py
+# (smoothing 0.4 for the most frequent class down to 0.1 for the rarest,
+# concave; 10 epochs, cosine, the classifier at 0.2 x lr), with the ImageNet-LT
+# recipe's SGD (lr 0.2 for a total batch of 512). Pass the stage-one
+# checkpoint, e.g.
 #   S1=work_dirs/mislas-stage1_resnet50_8xb64_imagenet-lt
 #   CFG=configs/mislas/mislas-stage2_resnet50_8xb64_imagenet-lt.py
 #   tools/dist_train.sh $CFG 8 --cfg-options load_from=$S1/epoch_200.pth

@@ -4,8 +4,8 @@
 # class (LWS), class-balanced sampling and the label-aware smoothing loss
 # (smoothing 0.3 for the most frequent class down to 0.0 for the rarest,
 # concave). The backbone is frozen, BN statistics included, as the reference
-# does for CIFAR-10-LT (shift_bn off). GLAG (Zhang & Xiang 2022): "MiSLAS" (Tables 2 and 6),
-# GML (Du & Wu 2023): "MiSLAS".
+# does for CIFAR-10-LT (shift_bn off). GLAG (Zhang & Xiang 2022): "MiSLAS"
+# (Tables 2 and 6), GML (Du & Wu 2023): "MiSLAS".
 # Hyper-parameters: the smoothing and classifier learning-rate factor of the
 # MiSLAS reference for CIFAR-10-LT at IF 100 (also 10 classes), 2 epochs like
 # the cRT stage of configs/decoupling, the classifier at 0.5 x lr. Pass the

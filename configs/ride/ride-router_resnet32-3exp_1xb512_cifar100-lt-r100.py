@@ -12,8 +12,9 @@
 # cosine decay to 0, the 30 largest mean logits and a 16-unit feature branch
 # as the router's input, positive-class weight 100. Pass the stage-one
 # checkpoint, e.g.
-#   tools/train.py configs/ride/ride-router_resnet32-3exp_1xb512_cifar100-lt-r100.py \
-#       --cfg-options load_from=work_dirs/ride_resnet32-3exp_1xb128_cifar100-lt-r100/epoch_200.pth
+#   S1=work_dirs/ride_resnet32-3exp_1xb128_cifar100-lt-r100
+#   CFG=configs/ride/ride-router_resnet32-3exp_1xb512_cifar100-lt-r100.py
+#   tools/train.py $CFG --cfg-options load_from=$S1/epoch_200.pth
 # (the router's weights are missing from it, as expected). Test with all
 # experts: --cfg-options model.head.use_router=False.
 _base_ = './ride_resnet32-3exp_1xb128_cifar100-lt-r100.py'

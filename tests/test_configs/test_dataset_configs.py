@@ -26,7 +26,7 @@ DATASETS_K = {
     'places_lt': (365, 10),
     'inaturalist2017': (5089, 5),
     'inaturalist2018': (8142, 2),
-    # Paper 002's K of CIFAR, for the Fashion-MNIST-LT benchmark.
+    # Jamal et al.'s (2020) K of CIFAR, for the Fashion-MNIST-LT benchmark.
     'fashion_mnist_lt': (10, 10),
 }
 CE = {

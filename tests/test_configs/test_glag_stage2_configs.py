@@ -105,8 +105,8 @@ def test_stage_two_adapts_confidence_and_resumes(fmnist_root, tmp_path):
     assert torch.isfinite(head.prev_class_acc).all()
 
     # Resume from epoch 1: the teacher comes from the checkpoint, the
-    # statistics from a new pass; the epoch-1 validation (after the checkpoint was
-    # written) is redone, so epoch 2 starts with the uninterrupted run's
+    # statistics from a new pass; the epoch-1 validation (after the checkpoint
+    # was written) is redone, so epoch 2 starts with the uninterrupted run's
     # lambda and accuracies.
     saved = torch.load(
         osp.join(work, 'epoch_1.pth'), map_location='cpu',

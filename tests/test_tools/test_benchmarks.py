@@ -462,8 +462,8 @@ def test_cost_benchmark_quick(fmnist_root):
                              re.M), (name, out)
     assert re.search(r'framework overhead, 5 iterations .* -> \d+\.\d\d×',
                      out), out
-    # Paper 002's meta-reweighting iteration against a plain one, with the
-    # config's gradient products and with the exact ones.
+    # Jamal et al.'s (2020) meta-reweighting iteration against a plain one,
+    # with the config's gradient products and with the exact ones.
     assert 'meta-reweighting iteration' in out, out
     for method in ('central_difference', 'forward_ad'):
         assert re.search(rf'^{method}: plain .* -> meta \d+\.\d\d×', out,

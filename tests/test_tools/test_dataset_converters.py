@@ -51,7 +51,7 @@ def test_make_long_tail_split(tmp_path, fmnist_root):
         'tools/dataset_converters/make_long_tail_split.py', cfg, '--out', out
     ])
     assert 'total 78 images in 10 classes, imbalance 10.0' in proc.stdout
-    lines = [l for l in open(out) if not l.startswith('#')]
+    lines = [line for line in open(out) if not line.startswith('#')]
     assert len(lines) == 78
     # Never overwrites a split silently.
     proc = run_tool([

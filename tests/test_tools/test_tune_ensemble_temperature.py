@@ -119,6 +119,27 @@ def test_ties_go_to_temperatures_near_one(tool):
     assert tool.best_pair(results, 'm') is results[1]
 
 
+def test_ties_go_to_the_configs_temperatures(tool):
+    # LDAM's cosine classifier: the config's t_old is 1/30, and 1/32 is the
+    # grid's closest to it.
+
+    def res(t_new, t_old, value):
+        return dict(
+            new_temperature=t_new, old_temperature=t_old, metrics={'m': value})
+
+    results = [res(1, 1, 5.0), res(1, 1 / 32, 5.0), res(32, 1, 5.0)]
+    assert tool.best_pair(results, 'm', (1, 1 / 30)) is results[1]
+    assert tool.best_pair(results, 'm', (1, 1)) is results[0]
+    assert tool.best_pair(results, 'm', (30, 1)) is results[2]
+    head, batches = synthetic_head_and_batches()
+    _, best = tool.search_temperatures(head, batches,
+                                       Evaluator(LongTailMetric()),
+                                       len(SAMPLES), [2.0, 4.0], [1.0, 2.0],
+                                       'long-tail/top1', (4.0, 2.0))
+    # r = 2 (all right) at (2, 1) and (4, 2): the config's pair.
+    assert (best['new_temperature'], best['old_temperature']) == (4.0, 2.0)
+
+
 def test_unknown_metric(tool):
     head, batches = synthetic_head_and_batches()
     with pytest.raises(KeyError, match='long-tail/nope'):
@@ -206,5 +227,34 @@ def test_bad_input(tool, runs, fmnist_root):
         tool.main([
             plain, ckpt, '--work-dir',
             str(tmp / 'plain'), '--cfg-options',
+            unique_name()
+        ])
+
+
+def test_tool_on_the_dev_split(tool, runs, capsys):
+    tmp, cfg, _, ckpt = runs
+    out = str(tmp / 'dev.json')
+    tool.main([
+        cfg, ckpt, '--new-temperatures', '1', '2', '--old-temperatures', '1',
+        '--dev-per-class', '3', '--dev-seed', '1', '--out', out, '--work-dir',
+        str(tmp / 'dev'), '--cfg-options',
+        unique_name(), 'train_dataloader.dataset.dev_per_class=3',
+        'train_dataloader.dataset.dev_seed=1'
+    ])
+    printed = capsys.readouterr().out
+    assert ('on the development split (3 images per class of the training '
+            'pool, dev_seed 1)') in printed and '(30 images)' in printed
+    result = read_json(out)
+    assert (result['split'], result['dev_per_class'], result['dev_seed'],
+            result['size']) == ('dev', 3, 1, 30)
+    assert (result['default_new_temperature'],
+            result['default_old_temperature']) == (1.0, 1.0)
+    assert len(result['results']) == 2
+    # The training set of the config must set those images aside.
+    with pytest.raises(ValueError, match='saw the development images'):
+        tool.main([
+            cfg, ckpt, '--dev-per-class', '3', '--dev-seed', '1', '--out',
+            str(tmp / 'refused.json'), '--work-dir',
+            str(tmp / 'refused'), '--cfg-options',
             unique_name()
         ])

@@ -63,7 +63,9 @@ def test_tau_norm_table_and_json(ce_run, fmnist_root):
     assert [r['tau'] for r in result['results']] == [0, 0.5, 1]
     top1 = [r['metrics']['long-tail/top1'] for r in result['results']]
     assert [float(r[2]) for r in rows] == pytest.approx(top1, abs=0.006)
-    best = max(range(3), key=lambda i: (top1[i], -i))
+    # Ties go to the tau closest to the config's (TauNormHead's 1.0).
+    assert result['default_tau'] == 1.0 and result['split'] == 'val'
+    best = max(range(3), key=lambda i: (top1[i], i))
     assert result['best_tau'] == [0, 0.5, 1][best]
     assert rows[best][1] == ' *'
     assert f'Best tau: {result["best_tau"]:g}' in out
@@ -134,5 +136,85 @@ def test_bad_input(ce_run, fmnist_root):
         tool.main([
             cfg, ckpt, '--metric', 'long-tail/nope', '--work-dir',
             str(tmp / 'nope'), '--cfg-options',
+            unique_name()
+        ])
+
+
+def test_ties_go_to_the_configs_tau():
+    tool = load_tool()
+
+    def res(tau, value):
+        return dict(tau=tau, metrics={'m': value})
+
+    results = [res(0.25, 5.0), res(0.75, 5.0), res(1.0, 4.0), res(1.5, 5.0)]
+    assert tool.best_tau(results, 'm', default=1.0) is results[1]
+    assert tool.best_tau(results, 'm', default=1.3) is results[3]
+    # Equally close: the smaller; no default: the smaller.
+    assert tool.best_tau(results, 'm', default=0.5) is results[0]
+    assert tool.best_tau(results, 'm') is results[0]
+    # A better value wins whatever the default.
+    results.append(res(0.0, 6.0))
+    assert tool.best_tau(results, 'm', default=1.0) is results[-1]
+
+
+def dev_images(fmnist_root, dev_per_class, dev_seed):
+    """The development split written out by hand (not with dev_split.py):
+    the LongTailDataset of the training files, loaded as the test set."""
+    return dict(
+        type='LongTailDataset',
+        split='dev',
+        dev_per_class=dev_per_class,
+        dev_seed=dev_seed,
+        dataset=dict(
+            type='FashionMNIST',
+            data_root=fmnist_root,
+            test_mode=False,
+            pipeline=[dict(type='ToGrayscale'),
+                      dict(type='PackInputs')]))
+
+
+def test_dev_split(ce_run, fmnist_root, capsys):
+    tmp, ckpt = ce_run
+    cfg = head_config(tmp, fmnist_root, 'TauNormHead')
+    out = str(tmp / 'dev.json')
+    aside = [
+        'train_dataloader.dataset.dev_per_class=4',
+        'train_dataloader.dataset.dev_seed=2'
+    ]
+    load_tool().main([
+        cfg, ckpt, '--taus', '0', '1', '--dev-per-class', '4', '--dev-seed',
+        '2', '--out', out, '--work-dir',
+        str(tmp / 'dev'), '--cfg-options',
+        unique_name(), *aside
+    ])
+    printed = capsys.readouterr().out
+    assert ('on the development split (4 images per class of the training '
+            'pool, dev_seed 2)') in printed and '(40 images)' in printed
+    result = read_json(out)
+    assert (result['split'], result['dev_per_class'], result['dev_seed'],
+            result['size']) == ('dev', 4, 2, 40)
+
+    # Its numbers are those of the test loop on those 40 training-pool
+    # images, not on the test set.
+    for tau, row in zip((0, 1), result['results']):
+        test_cfg = Config.fromfile(cfg)
+        test_cfg.merge_from_dict({'model.head.tau': tau})
+        test_cfg.test_dataloader.dataset = dev_images(fmnist_root, 4, 2)
+        test_cfg.work_dir = str(tmp / f'dev-test{tau}')
+        test_cfg.load_from = ckpt
+        test_cfg.experiment_name = uuid.uuid4().hex
+        metrics = Runner.from_cfg(test_cfg).test()
+        assert row['metrics']['long-tail/top1'] == pytest.approx(
+            metrics['long-tail/top1'])
+        assert row['metrics']['long-tail/hmean_recall'] == pytest.approx(
+            metrics['long-tail/hmean_recall'])
+
+    # A config whose training set does not set the split aside is refused:
+    # its model saw those images.
+    with pytest.raises(ValueError, match='saw the development images'):
+        load_tool().main([
+            cfg, ckpt, '--dev-per-class', '4', '--dev-seed', '2', '--out',
+            str(tmp / 'refused.json'), '--work-dir',
+            str(tmp / 'refused'), '--cfg-options',
             unique_name()
         ])

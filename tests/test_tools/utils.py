@@ -1,5 +1,6 @@
 # Copyright (c) mmlt contributors. All rights reserved.
 """Run the project's command-line tools on small generated data."""
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -75,6 +76,17 @@ def failing_rank_config(tmp_path, data_root):
         "custom_hooks = [dict(type='ClassCountsHook'), "
         "dict(type='MmltTestFailOnRankOneHook')]")
     return cfg, str(tmp_path)
+
+
+def load_module(relpath):
+    """Import a tool script (``tools/...py``, relative to the repository
+    root) as a module, without running its ``main``."""
+    name = osp.splitext(osp.basename(relpath))[0]
+    spec = importlib.util.spec_from_file_location(name,
+                                                  osp.join(ROOT, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_tool(args, check=True, env=None, timeout=600):

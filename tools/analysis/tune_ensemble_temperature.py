@@ -1,5 +1,6 @@
 # Copyright (c) mmlt contributors. All rights reserved.
-"""Pick the two temperatures of an ``EnsembleClsHead`` on the validation set.
+"""Pick the two temperatures of an ``EnsembleClsHead`` on the validation set
+or on a development split of the training pool.
 
 The ensemble of "No One Left Behind" (CVPR 2023) predicts with
 ``(softmax(o_new / t_new) + softmax(o_old / t_old)) / 2``. This tool takes
@@ -14,20 +15,24 @@ temperature grids. Example::
 
 It prints one row of metrics per pair, marks the best by ``--metric``
 (default ``long-tail/hmean_recall``, the harmonic mean of the per-class
-recalls the paper sets out to raise; ties go to the pair closest to
-``t = 1``, then to the smaller temperatures) and writes the table to
+recalls the paper sets out to raise; ties go to the pair closest to the
+config's temperatures, then to the smaller ones) and writes the table to
 ``--out``, by default ``<checkpoint>_temperature.json`` next to the
 checkpoint (``_1``, ``_2``, ... are appended rather than overwriting).
 
 Mind which split ``val_dataloader`` is: where it is the test set (mmlt's
 Fashion-MNIST-LT and CIFAR-LT configs), tuning on it is tuning on the test
-set.
+set. Tune there on a development split of the training pool instead:
+``--dev-per-class K --dev-seed S`` evaluates on the K images per class that
+a training run with ``train_dataloader.dataset.dev_per_class=K`` and
+``dev_seed=S`` set aside (``dev_split.py``, shared with ``tune_tau_norm.py``);
+pass those two options with ``--cfg-options`` as the training did.
 """
 import argparse
 import math
 import os.path as osp
 import sys
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import DictAction
@@ -36,9 +41,10 @@ from mmengine.fileio import dump
 import mmlt  # noqa: F401  registers mmlt's modules into mmpretrain
 from mmlt.models.heads import EnsembleClsHead
 
-# Loading the model and caching the validation features is shared with the
-# τ tool, not copied.
+# Loading the model, caching the validation features and the development
+# split are shared with the τ tool, not copied.
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import dev_split  # noqa: E402
 from tune_tau_norm import check_paths, validation_features  # noqa: E402
 
 #: Powers of two from 1/32 to 8: wide enough for cosine classifiers, whose
@@ -72,6 +78,7 @@ def parse_args(argv=None):
         default='long-tail/hmean_recall',
         help='the validation metric to maximise (default: '
         'long-tail/hmean_recall)')
+    dev_split.add_dev_arguments(parser)
     parser.add_argument(
         '--out',
         help='JSON file for the results (default: next to the checkpoint, '
@@ -113,11 +120,20 @@ def evaluate_temperatures(head: EnsembleClsHead,
 
 
 def search_temperatures(head: EnsembleClsHead,
-                        batches: Sequence[Tuple[tuple, list]], evaluator,
-                        size: int, new_temperatures: Sequence[float],
+                        batches: Sequence[Tuple[tuple, list]],
+                        evaluator,
+                        size: int,
+                        new_temperatures: Sequence[float],
                         old_temperatures: Sequence[float],
-                        metric: str) -> Tuple[List[dict], dict]:
+                        metric: str,
+                        default: Optional[Tuple[float, float]] = None
+                        ) -> Tuple[List[dict], dict]:
     """Evaluate every pair of the two grids and pick the best.
+
+    Args:
+        default (tuple[float, float], optional): The config's
+            ``(t_new, t_old)``, which ties go to (see :func:`best_pair`).
+            Defaults to None (``(1, 1)``).
 
     Returns:
         tuple[list[dict], dict]: One ``dict(new_temperature,
@@ -137,21 +153,32 @@ def search_temperatures(head: EnsembleClsHead,
                     new_temperature=t_new,
                     old_temperature=t_old,
                     metrics=metrics))
-    return results, best_pair(results, metric)
+    return results, best_pair(results, metric, default)
 
 
-def best_pair(results: Sequence[dict], metric: str) -> dict:
+def best_pair(results: Sequence[dict],
+              metric: str,
+              default: Optional[Tuple[float, float]] = None) -> dict:
     """The result with the highest ``metric``.
 
     Ties (the ensemble's argmax often depends on the temperatures' ratio
-    only) go to the pair closest to ``t = 1`` (the smallest
-    ``|log t_new| + |log t_old|``), then to the smaller temperatures.
+    only) go to the pair closest to the config's (the smallest
+    ``|log(t_new / d_new)| + |log(t_old / d_old)|``; no change without
+    evidence), then to the smaller temperatures.
+
+    Args:
+        results (Sequence[dict]): ``dict(new_temperature, old_temperature,
+            metrics)`` per pair.
+        metric (str): The metric to maximise.
+        default (tuple[float, float], optional): The config's
+            ``(d_new, d_old)``. Defaults to None (``(1, 1)``).
     """
+    d_new, d_old = default or (1.0, 1.0)
 
     def key(res):
         t_new, t_old = res['new_temperature'], res['old_temperature']
-        return (res['metrics'][metric],
-                -(abs(math.log(t_new)) + abs(math.log(t_old))), -t_new, -t_old)
+        distance = abs(math.log(t_new / d_new)) + abs(math.log(t_old / d_old))
+        return (res['metrics'][metric], -distance, -t_new, -t_old)
 
     return max(results, key=key)
 
@@ -207,12 +234,15 @@ def main(argv=None):
 
     head, batches, evaluator, size = validation_features(
         args, 'tune_ensemble_temperature', check_head)
+    # The config's, before the search sets them.
+    default = (head.new_temperature, head.old_temperature)
     results, best = search_temperatures(head, batches, evaluator, size,
                                         args.new_temperatures,
-                                        args.old_temperatures, args.metric)
+                                        args.old_temperatures, args.metric,
+                                        default)
 
-    print(f'{type(head).__name__} on the validation set of {args.config} '
-          f'({size} images), checkpoint {args.checkpoint}:')
+    print(f'{type(head).__name__} on {dev_split.split_description(args)} of '
+          f'{args.config} ({size} images), checkpoint {args.checkpoint}:')
     print(format_table(results, best))
     print(f'Best: t_new {best["new_temperature"]:g}, t_old '
           f'{best["old_temperature"]:g} ({args.metric} = '
@@ -222,8 +252,11 @@ def main(argv=None):
             config=args.config,
             checkpoint=args.checkpoint,
             head=type(head).__name__,
-            split='val',
+            **dev_split.split_record(args),
+            size=size,
             metric=args.metric,
+            default_new_temperature=default[0],
+            default_old_temperature=default[1],
             best_new_temperature=best['new_temperature'],
             best_old_temperature=best['old_temperature'],
             best_value=best['metrics'][args.metric],

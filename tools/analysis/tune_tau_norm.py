@@ -1,6 +1,6 @@
 # Copyright (c) mmlt contributors. All rights reserved.
 """Pick the τ of a τ-normalised (or post-hoc logit-adjusted) head on the
-validation set.
+validation set, or on a development split of the training pool.
 
 The config's head must have a ``tau`` (``TauNormHead``,
 ``LogitAdjustedLinearClsHead``); the checkpoint may be that of a plain
@@ -13,14 +13,21 @@ validation set are computed once and re-scored for every τ. Example::
         --taus 0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0
 
 It prints one row of metrics per τ, marks the best by ``--metric`` (ties go
-to the smaller τ) and writes the table to ``--out``, by default
-``<checkpoint>_tau.json`` next to the checkpoint (``_1``, ``_2``, ... are
-appended rather than overwriting).
+to the τ closest to the config's, then to the smaller) and writes the table
+to ``--out``, by default ``<checkpoint>_tau.json`` next to the checkpoint
+(``_1``, ``_2``, ... are appended rather than overwriting).
+
+Where ``val_dataloader`` is the test set (mmlt's Fashion-MNIST-LT and
+CIFAR-LT configs), tune on a development split of the training pool
+instead: ``--dev-per-class K --dev-seed S`` evaluates on the K images per
+class that a training run with ``train_dataloader.dataset.dev_per_class=K``
+and ``dev_seed=S`` set aside (``dev_split.py``); pass those two options with
+``--cfg-options`` as the checkpoint's training did.
 """
 import argparse
 import os.path as osp
 import sys
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
@@ -31,6 +38,10 @@ from torch import nn
 
 import mmlt  # noqa: F401  registers mmlt's modules into mmpretrain
 from mmlt.engine.hooks.per_class_recall_hook import free_stem
+
+# The development split is built in one place for both tuners.
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import dev_split  # noqa: E402
 
 DEFAULT_TAUS = [round(0.1 * i, 1) for i in range(11)]
 
@@ -51,6 +62,7 @@ def parse_args(argv=None):
         '--metric',
         default='long-tail/top1',
         help='the validation metric to maximise (default: long-tail/top1)')
+    dev_split.add_dev_arguments(parser)
     parser.add_argument(
         '--out',
         help='JSON file for the results (default: next to the checkpoint, '
@@ -107,9 +119,24 @@ def evaluate_tau(head, batches: Sequence[Tuple[tuple, list]], evaluator,
     return evaluator.evaluate(size)
 
 
-def best_tau(results: Sequence[dict], metric: str) -> dict:
-    """The result with the highest ``metric`` (the smallest τ on ties)."""
-    return max(results, key=lambda r: (r['metrics'][metric], -r['tau']))
+def best_tau(results: Sequence[dict],
+             metric: str,
+             default: Optional[float] = None) -> dict:
+    """The result with the highest ``metric``.
+
+    Args:
+        results (Sequence[dict]): ``dict(tau, metrics)`` per τ.
+        metric (str): The metric to maximise.
+        default (float, optional): The config's τ: ties go to the τ closest
+            to it (no change without evidence), then to the smaller τ.
+            Defaults to None (ties go to the smaller τ).
+    """
+
+    def key(res):
+        distance = 0.0 if default is None else abs(res['tau'] - default)
+        return (res['metrics'][metric], -distance, -res['tau'])
+
+    return max(results, key=key)
 
 
 def format_table(results: Sequence[dict], best: dict) -> str:
@@ -154,11 +181,13 @@ def check_paths(args, suffix: str) -> str:
 def validation_features(args, tool: str, check_head: Callable[[nn.Module],
                                                               None]):
     """Build ``args.config``'s runner with ``args.checkpoint`` loaded and
-    cache the head's inputs on the validation set.
+    cache the head's inputs on the validation set (the development split
+    with ``args.dev_per_class``).
 
     Args:
-        args (Namespace): ``config``, ``checkpoint``, ``cfg_options`` and
-            ``work_dir`` of the tool's command line.
+        args (Namespace): ``config``, ``checkpoint``, ``cfg_options``,
+            ``work_dir``, ``dev_per_class`` and ``dev_seed`` of the tool's
+            command line.
         tool (str): The tool's name, for the default work dir.
         check_head (Callable): Raises if the model's head cannot be tuned
             by the tool; called before any data is read.
@@ -171,6 +200,9 @@ def validation_features(args, tool: str, check_head: Callable[[nn.Module],
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.dev_per_class is not None:
+        dev_split.use_dev_split(cfg, args.dev_per_class, args.dev_seed,
+                                args.config)
     name = osp.splitext(osp.basename(args.config))[0]
     cfg.work_dir = args.work_dir or osp.join('./work_dirs', tool, name)
     cfg.load_from = args.checkpoint
@@ -209,6 +241,7 @@ def main(argv=None):
 
     head, batches, evaluator, size = validation_features(
         args, 'tune_tau_norm', check_tau_head)
+    default = head.tau  # the config's, before the search sets it
     results = []
     for tau in args.taus:
         metrics = evaluate_tau(head, batches, evaluator, size, tau)
@@ -216,10 +249,10 @@ def main(argv=None):
             raise KeyError(f'--metric {args.metric!r} is not among the '
                            f'validation metrics {sorted(metrics)}.')
         results.append(dict(tau=tau, metrics=metrics))
-    best = best_tau(results, args.metric)
+    best = best_tau(results, args.metric, default)
 
-    print(f'{type(head).__name__} on the validation set of {args.config} '
-          f'({size} images), checkpoint {args.checkpoint}:')
+    print(f'{type(head).__name__} on {dev_split.split_description(args)} of '
+          f'{args.config} ({size} images), checkpoint {args.checkpoint}:')
     print(format_table(results, best))
     print(f'Best tau: {best["tau"]:g} ({args.metric} = '
           f'{best["metrics"][args.metric]:.2f})')
@@ -228,8 +261,10 @@ def main(argv=None):
             config=args.config,
             checkpoint=args.checkpoint,
             head=type(head).__name__,
-            split='val',
+            **dev_split.split_record(args),
+            size=size,
             metric=args.metric,
+            default_tau=default,
             best_tau=best['tau'],
             best_value=best['metrics'][args.metric],
             results=results),

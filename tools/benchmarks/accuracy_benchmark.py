@@ -34,6 +34,14 @@ divided by CE's from the same work dir. On CPU the ratio uses the CPU time
 (user + system) of the training processes, which other jobs on the machine
 hardly change; the wall time is reported next to it. On GPU the ratio uses
 the wall time.
+
+Post-hoc values (τ-norm's τ, the GML ensembles' temperatures) are the
+configs' unless ``--tuned tuned.json`` names values that
+``tools/benchmarks/tune_on_dev.py`` chose on a development split of the
+training pool for the same recipe and data: they are appended to the last
+stage's ``--cfg-options`` of each listed method, whose runs then live in
+``WORK_DIR/<method>-tuned/`` (so the configs' runs stay, and every other
+method's runs are re-used), and the table's header lists them.
 """
 import argparse
 import csv
@@ -66,6 +74,7 @@ for _path in (HERE, osp.join(ROOT, 'tools', 'analysis')):
         sys.path.insert(0, _path)
 from compare_work_dirs import COLUMNS, MISSING, markdown_table  # noqa: E402
 from methods import METHODS, Stage  # noqa: E402
+from recipe import recipe_options, stage_lengths  # noqa: E402
 
 BASELINE = 'CE'
 RUN_FILE = 'run.json'
@@ -83,8 +92,16 @@ def parse_args(argv=None):
         'Fashion-MNIST-LT over several seeds and tabulate mean ± std.')
     parser.add_argument(
         '--work-dir',
-        default='work_dirs/benchmark',
-        help='where runs and results are kept (--quick appends "-quick")')
+        help='where runs and results are kept (default: work_dirs/benchmark '
+        'for the quick recipe, work_dirs/benchmark-<E>e with --epochs E; '
+        '--quick appends "-quick")')
+    parser.add_argument(
+        '--epochs',
+        type=int,
+        help='length of the recipe, a multiple of 6: one-stage methods '
+        'train E epochs, two-stage methods E - E/6 then E/6, with every '
+        'epoch index scaled (tools/benchmarks/recipe.py). Default: the '
+        'configs\' quick recipe (6 epochs, a second stage adds 2)')
     parser.add_argument(
         '--methods',
         nargs='+',
@@ -123,6 +140,13 @@ def parse_args(argv=None):
         default=[],
         metavar='KEY=VALUE',
         help='extra overrides for every train and test run')
+    parser.add_argument(
+        '--tuned',
+        metavar='TUNED_JSON',
+        help='post-hoc values chosen on the development split by '
+        'tools/benchmarks/tune_on_dev.py for this recipe and data: each '
+        'listed method runs with them (in WORK_DIR/<method>-tuned) and the '
+        'table says which (default: the configs\' values)')
     parser.add_argument(
         '--verbose',
         action='store_true',
@@ -186,9 +210,10 @@ def summarize(records: List[dict]) -> dict:
         dict: ``metrics`` (key -> ``(mean, std, n)``), ``seeds``,
         ``train_s`` (mean over seeds of the training wall time summed over
         stages), ``cpu_s`` (the same for CPU time; None if a record has
-        none), ``time_complete``, ``epochs``, ``per_class`` (rows with
-        ``class_index``, ``class``, ``train_count`` and the mean ``recall``)
-        and ``groups``.
+        none), ``time_complete``, ``epochs`` (summed over stages),
+        ``stage_epochs`` (those of the trained stages), ``per_class`` (rows
+        with ``class_index``, ``class``, ``train_count`` and the mean
+        ``recall``) and ``groups``.
     """
     metrics = {
         key: mean_std([r['metrics'].get(key) for r in records])
@@ -217,6 +242,15 @@ def summarize(records: List[dict]) -> dict:
             s.get('time_complete', True) for r in records
             for s in r['stages']),
         epochs=sum(s['epochs'] for s in first['stages']),
+        stage_epochs=[s['epochs'] for s in first['stages'] if s['epochs']],
+        # What this method's runs cost the machine: its own stages (a
+        # shared first stage counts where it was trained) and its tests.
+        own_wall_s=sum(s['wall_s'] for r in records
+                       for s in r['stages'] if 'shared_from' not in s) +
+        sum(r.get('test', {}).get('wall_s', 0.0) for r in records),
+        own_cpu_s=sum(
+            s.get('cpu_s', 0.0) for r in records for s in r['stages']
+            if 'shared_from' not in s),
         per_class=per_class,
         groups=first.get('groups') or {},
         test_images=sum(row.get('support') or 0 for row in first['per_class']),
@@ -364,23 +398,36 @@ def save_record(path: str, record: dict) -> None:
     os.replace(path + '.tmp', path)
 
 
-def new_record(method: str, seed: int, stages: List[Stage],
-               options: List[str]) -> dict:
-    """The ``run.json`` of a (method, seed) before anything ran."""
-    return dict(
-        method=method,
-        seed=seed,
-        stages=[
+def new_record(method: str,
+               seed: int,
+               stages: List[Stage],
+               options: List[str],
+               epochs: Optional[int] = None) -> dict:
+    """The ``run.json`` of a (method, seed) before anything ran.
+
+    Args:
+        epochs (int, optional): The recipe's length (:mod:`recipe`): each
+            stage gets the ``--cfg-options`` of its share. Defaults to None
+            (the configs' quick recipe).
+    """
+    lengths = [None] * len(stages) if epochs is None else stage_lengths(
+        [stage.train for stage in stages], epochs)
+    states = []
+    for stage, length in zip(stages, lengths):
+        recipe = [] if not length else recipe_options(
+            load_config(stage.config), length, stage.config)
+        cfg_options = stage_options(stage, list(options) + recipe)
+        states.append(
             dict(
                 config=stage.config,
-                cfg_options=stage_options(stage, options),
+                cfg_options=cfg_options,
                 train=stage.train,
                 validate=stage.validate,
-                epochs=stage_epochs(stage, options),
+                epochs=stage_epochs(stage, cfg_options),
                 wall_s=0.0,
                 cpu_s=0.0,
-                done=False) for stage in stages
-        ])
+                done=False))
+    return dict(method=method, seed=seed, stages=states)
 
 
 def check_record(record: dict, expected: dict, path: str) -> None:
@@ -427,8 +474,9 @@ def run_method_seed(method: str,
                     seed_dir: str,
                     quick: bool,
                     verbose: bool,
-                    shared: Optional[Dict[tuple,
-                                          dict]] = None) -> Tuple[dict, bool]:
+                    shared: Optional[Dict[tuple, dict]] = None,
+                    epochs: Optional[int] = None,
+                    test: bool = True) -> Tuple[dict, bool]:
     """Train every stage of a method, then test the last one.
 
     A first stage that another method of the same seed already trained
@@ -439,6 +487,12 @@ def run_method_seed(method: str,
     Args:
         shared (dict, optional): First stages trained so far, from
             :func:`remember_first_stage`. Defaults to None (share nothing).
+        epochs (int, optional): The recipe's length, see
+            :func:`new_record`. Defaults to None (the configs' recipe).
+        test (bool): Test the last stage. Defaults to True. Without, the
+            record has no metrics and the last stage's checkpoint is that
+            of the last trained stage (``tune_on_dev.py`` tunes it on the
+            development split, never on the test set).
 
     Returns:
         tuple: the run record and whether it was re-used unchanged.
@@ -446,7 +500,7 @@ def run_method_seed(method: str,
     shared = {} if shared is None else shared
     os.makedirs(seed_dir, exist_ok=True)
     path = osp.join(seed_dir, RUN_FILE)
-    expected = new_record(method, seed, stages, options)
+    expected = new_record(method, seed, stages, options, epochs)
     record = load(path) if osp.isfile(path) else expected
     check_record(record, expected, path)
     if 'metrics' in record and osp.isfile(
@@ -516,6 +570,9 @@ def run_method_seed(method: str,
         state.update(done=True, checkpoint=checkpoint)
         save_record(path, record)
 
+    if not test:
+        save_record(path, record)
+        return record, False
     last = stages[-1]
     test_dir = osp.join(seed_dir, f'stage{len(stages)}')
     os.makedirs(test_dir, exist_ok=True)
@@ -540,6 +597,132 @@ def run_method_seed(method: str,
         device=device_name())
     save_record(path, record)
     return record, False
+
+
+# --------------------------------------------------------------------------
+# Post-hoc values tuned on the development split (tune_on_dev.py)
+# --------------------------------------------------------------------------
+TUNED_SUFFIX = '-tuned'
+
+
+def recipe_of(args) -> dict:
+    """The recipe a tuned value is valid for: ``--epochs`` and
+    ``--quick``."""
+    return dict(epochs=args.epochs, quick=bool(args.quick))
+
+
+def data_of(args) -> dict:
+    """The training data a tuned value is valid for."""
+    return dict(
+        imbalance_factor=float(args.imbalance_factor), profile=args.profile)
+
+
+def describe_recipe(recipe: dict) -> str:
+    if recipe.get('quick'):
+        return '--quick (1 epoch per stage)'
+    if recipe.get('epochs'):
+        return f'--epochs {recipe["epochs"]}'
+    return 'the configs\' quick recipe (no --epochs)'
+
+
+def tune_flags(recipe: dict, data: dict) -> str:
+    """The ``tune_on_dev.py`` flags that tune for a recipe and data."""
+    flags = ['--quick'] if recipe.get('quick') else []
+    if recipe.get('epochs'):
+        flags += ['--epochs', str(recipe['epochs'])]
+    flags += [
+        '--imbalance-factor', f'{data["imbalance_factor"]:g}', '--profile',
+        data['profile']
+    ]
+    return ' '.join(flags)
+
+
+def load_tuned(path: str, args) -> dict:
+    """Read a ``tuned.json`` and refuse one made for another recipe or data.
+
+    Args:
+        path (str): The file written by ``tools/benchmarks/tune_on_dev.py``.
+        args (Namespace): The benchmark's arguments.
+
+    Returns:
+        dict: The file's contents; ``methods`` maps a method to its
+        ``options`` (``key=value``) among others.
+    """
+    fix = (f'tune for it with python tools/benchmarks/tune_on_dev.py '
+           f'{tune_flags(recipe_of(args), data_of(args))} (or pass the '
+           f'tuned.json made for it)')
+    if not osp.isfile(path):
+        raise SystemExit(f'--tuned {path}: no such file; {fix}.')
+    tuned = load(path)
+    if not isinstance(tuned, dict) or not all(
+            isinstance(tuned.get(k), dict)
+            for k in ('recipe', 'data', 'dev_split', 'methods')):
+        raise SystemExit(f'--tuned {path} is not a tuned.json written by '
+                         f'tools/benchmarks/tune_on_dev.py (it needs '
+                         f'"recipe", "data", "dev_split" and "methods"); '
+                         f'{fix}.')
+    recipe = dict(
+        epochs=tuned['recipe'].get('epochs'),
+        quick=bool(tuned['recipe'].get('quick')))
+    if recipe != recipe_of(args):
+        raise SystemExit(
+            f'--tuned {path} was tuned for {describe_recipe(recipe)}, but '
+            f'this benchmark runs {describe_recipe(recipe_of(args))}: a '
+            f'post-hoc value depends on how long the model trained; {fix}.')
+    data = tuned['data']
+    if (float(data.get('imbalance_factor',
+                       -1)) != data_of(args)['imbalance_factor']
+            or data.get('profile') != args.profile):
+        raise SystemExit(
+            f'--tuned {path} was tuned on imbalance factor '
+            f'{data.get("imbalance_factor")} ({data.get("profile")} '
+            f'profile), but this benchmark trains on '
+            f'{args.imbalance_factor:g} ({args.profile} profile); {fix}.')
+    for method, entry in tuned['methods'].items():
+        if method not in METHODS:
+            raise SystemExit(f'--tuned {path}: method {method!r} is not in '
+                             f'tools/benchmarks/methods.py; remove it from '
+                             f'the file, or {fix}.')
+        options = entry.get('options')
+        if not options or not all(
+                isinstance(o, str) and '=' in o for o in options):
+            raise SystemExit(f'--tuned {path}: method {method!r} has no '
+                             f'"options" list of key=value; {fix}.')
+        for option in options:
+            check_option_value(f'--tuned {path}: {method}', option)
+    return tuned
+
+
+def tuned_stages(stages: Sequence[Stage],
+                 options: Sequence[str]) -> List[Stage]:
+    """The stages with ``options`` appended to the last one's (its train
+    and test runs, or its test alone for a test-only stage)."""
+    last = stages[-1]
+    return [
+        *stages[:-1],
+        last._replace(cfg_options=tuple(last.cfg_options) + tuple(options))
+    ]
+
+
+def tuned_line(tuned: dict, methods: Sequence[str]) -> str:
+    """The table header's bullet on the tuned post-hoc values."""
+    dev = tuned['dev_split']
+    recipe = tuned['recipe']
+    values = '; '.join(f'{m}: ' +
+                       ', '.join(f'`{o}`'
+                                 for o in tuned['methods'][m]['options'])
+                       for m in methods)
+    seeds = ', '.join(map(str, tuned.get('seeds', [])))
+    return (f'- Post-hoc values (rows marked †) tuned on a development '
+            f'split, never on the test set: {values}. Chosen by '
+            f'`tools/benchmarks/tune_on_dev.py` by dev '
+            f'{tuned.get("metric", "?").split("/")[-1]} (ties: the '
+            f'config\'s value) on {dev.get("dev_per_class")} images per '
+            f'class set aside from the training pool (dev_seed '
+            f'{dev.get("dev_seed")}) before sub-sampling, with models '
+            f'trained on the rest with the same recipe '
+            f'({describe_recipe(recipe)}, seed {seeds}); the rows\' models '
+            f'train on the whole pool.')
 
 
 # --------------------------------------------------------------------------
@@ -573,7 +756,9 @@ def table_rows(summaries: Dict[str, dict]) -> List[List[str]]:
             *(format_mean_std(*summary['metrics'][key][:2])
               for _, key in COLUMNS),
             str(len(summary['seeds'])),
-            str(summary['epochs']),
+            '+'.join(
+                map(str,
+                    summary.get('stage_epochs') or [summary['epochs']])),
             f'{summary["train_s"]:.0f}{mark}',
             MISSING if ratio is None else f'{ratio:.2f}×{mark}',
         ])
@@ -586,7 +771,34 @@ def command_line(argv: Optional[Sequence[str]]) -> str:
     return shlex.join(['python', script, *argv])
 
 
-def write_markdown(path: str, summaries: Dict[str, dict], args, argv) -> str:
+def recipe_line(args, epochs: str) -> str:
+    """The table header's recipe bullet."""
+    if not args.epochs:
+        return (f'- Recipe: each method\'s config in '
+                f'`tools/benchmarks/methods.py` (ResNet-8, batch 128, SGD), '
+                f'the quick recipe; training epochs summed over stages: '
+                f'{epochs}.')
+    return (f'- Recipe: {args.epochs} epochs for every method (ResNet-8, '
+            f'batch 128, SGD, one warm-up epoch, cosine decay): a method '
+            f'with one trained stage trains {args.epochs}, a two-stage '
+            f'method {args.epochs - args.epochs // 6} + {args.epochs // 6} '
+            f'(stage one + stage two, the "Epochs" column); every other '
+            f'epoch index of a config keeps its share of its stage '
+            f'(`tools/benchmarks/recipe.py`).')
+
+
+def write_markdown(path: str,
+                   summaries: Dict[str, dict],
+                   args,
+                   argv,
+                   tuned: Optional[dict] = None) -> str:
+    """Write the table with its header.
+
+    Args:
+        tuned (dict, optional): The ``--tuned`` file's contents: its
+            methods' rows are marked † and the header lists their values.
+            Defaults to None.
+    """
     first = next(iter(summaries.values()))
     counts = [row['train_count'] for row in first['per_class']]
     seeds = sorted(
@@ -609,9 +821,7 @@ def write_markdown(path: str, summaries: Dict[str, dict], args, argv) -> str:
         f'{first["test_images"]} images.',
         f'- Seeds (`randomness.seed`): {", ".join(map(str, seeds))}; '
         f'cells are mean ± std (sample std) over seeds, in percent.',
-        f'- Recipe: each method\'s config in `tools/benchmarks/methods.py` '
-        f'(ResNet-8, batch 128, SGD); training epochs summed over stages: '
-        f'{epochs}.',
+        recipe_line(args, epochs),
         f'- Groups: Many > {groups.get("many_thr")}, Medium '
         f'{groups.get("few_thr")}–{groups.get("many_thr")}, Few < '
         f'{groups.get("few_thr")} training images; G-/H-mean and lowest '
@@ -623,8 +833,25 @@ def write_markdown(path: str, summaries: Dict[str, dict], args, argv) -> str:
         f'ratio of CPU time (on GPU: wall time) to {BASELINE}\'s in the same '
         f'benchmark; '
         f'device: {"; ".join(devices)}.',
+        f'- Cost of this table: '
+        f'{sum(s.get("own_wall_s", 0) for s in summaries.values()) / 3600:.1f}'
+        f' h of subprocess wall time (trainings and tests, a shared first '
+        f'stage counted once), '
+        f'{sum(s.get("own_cpu_s", 0) for s in summaries.values()) / 3600:.1f}'
+        f' CPU-hours of training.',
+    ]
+    tuned_methods = [
+        m for m in summaries if m in (tuned or {}).get('methods', {})
+    ]
+    if tuned_methods:
+        lines.append(tuned_line(tuned, tuned_methods))
+    rows = table_rows(summaries)
+    for row in rows:
+        if row[0] in tuned_methods:
+            row[0] += ' †'
+    lines += [
         '',
-        markdown_table(TABLE_HEADER, table_rows(summaries)),
+        markdown_table(TABLE_HEADER, rows),
     ]
     if not all(s['time_complete'] for s in summaries.values()):
         lines += [
@@ -728,13 +955,26 @@ def plot_per_class(path: str, summaries: Dict[str, dict]) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.quick and args.epochs:
+        raise SystemExit('--quick trains 1 epoch per stage; it does not '
+                         'combine with --epochs.')
+    if args.epochs:
+        stage_lengths([True], args.epochs)  # a clear error for a bad length
     seeds = args.seeds[:1] if args.quick else args.seeds
+    if args.work_dir is None:
+        args.work_dir = 'work_dirs/benchmark' + (f'-{args.epochs}e'
+                                                 if args.epochs else '')
     work_dir = osp.abspath(
         args.work_dir.rstrip('/\\') + ('-quick' if args.quick else ''))
     check_option_value('--work-dir', work_dir)
     wanted = set(args.methods or METHODS) | {BASELINE}
     methods = [name for name in METHODS if name in wanted]
     options = common_options(args)
+    tuned = load_tuned(args.tuned, args) if args.tuned else None
+    tuned_options = {
+        m: e['options']
+        for m, e in (tuned or {}).get('methods', {}).items()
+    }
 
     # Seed by seed: every round gives a whole table, and CE runs in each
     # round, so slow drift of a shared machine hits all methods alike.
@@ -743,14 +983,17 @@ def main(argv=None):
     failures = []
     shared: Dict[int, Dict[tuple, dict]] = {seed: {} for seed in seeds}
     for index, (method, seed) in enumerate(jobs, 1):
-        seed_dir = osp.join(work_dir, method, f'seed{seed}')
+        stages, folder = METHODS[method], method
+        if method in tuned_options:
+            stages = tuned_stages(stages, tuned_options[method])
+            folder = method + TUNED_SUFFIX
+        seed_dir = osp.join(work_dir, folder, f'seed{seed}')
         prefix = f'[{index}/{len(jobs)}] {method} seed={seed}'
         print(f'{prefix}: running...', flush=True)
         try:
             record, reused = run_method_seed(
-                method, seed, METHODS[method],
-                options + [f'randomness.seed={seed}'], seed_dir, args.quick,
-                args.verbose, shared[seed])
+                method, seed, stages, options + [f'randomness.seed={seed}'],
+                seed_dir, args.quick, args.verbose, shared[seed], args.epochs)
         except RunFailed as error:
             print(f'{prefix}: FAILED: {error}', flush=True)
             failures.append(f'{method} seed={seed}')
@@ -768,7 +1011,7 @@ def main(argv=None):
     summaries = {m: summarize(r) for m, r in records.items() if r}
     if summaries:
         md = write_markdown(
-            osp.join(work_dir, 'results.md'), summaries, args, argv)
+            osp.join(work_dir, 'results.md'), summaries, args, argv, tuned)
         write_csv(osp.join(work_dir, 'results.csv'), summaries)
         plot_per_class(osp.join(work_dir, 'per_class_recall.png'), summaries)
         print('\n' + md)

@@ -39,16 +39,16 @@
    the loop for plain PyTorch; building datasets and models is excluded.
    Target: Runner ≤ 1.15× plain.
 
-3. **Meta-learning iteration** (Jamal et al. (2020), ``--parts meta``). One training
-   step of ``MetaReweightClassifier`` (the Fashion-MNIST meta-reweighting
-   config's ResNet-8, batch 128 of random 1×28×28 images, a development
-   batch of 10 images per class) in its meta stage (look-ahead, development
-   loss, epsilon gradient, update) against the same model's plain step
-   (pre-training stage: forward, backward, SGD), on ``--device``; timed in
-   pairs as the losses, with peak memory as in 1. Target: ≤ 3.5× for the
-   config (gradient products by central difference); the exact products
-   (``directional_derivative='forward_ad'``) are measured in the same run
-   for comparison.
+3. **Meta-learning iteration** (Jamal et al. (2020), ``--parts meta``). One
+   training step of ``MetaReweightClassifier`` (the Fashion-MNIST
+   meta-reweighting config's ResNet-8, batch 128 of random 1×28×28 images, a
+   development batch of 10 images per class) in its meta stage (look-ahead,
+   development loss, epsilon gradient, update) against the same model's plain
+   step (pre-training stage: forward, backward, SGD), on ``--device``; timed in
+   pairs as the losses, with peak memory as in 1. Target: ≤ 3.5× for the config
+   (gradient products by central difference); the exact products
+   (``directional_derivative='forward_ad'``) are measured in the same run for
+   comparison.
 
 4. **Host reads of the losses' checks** (``--parts syncs``). Every
    ``bool()``/``int()``/``.item()`` of device data makes the host wait for

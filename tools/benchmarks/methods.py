@@ -49,6 +49,10 @@ def _fmnist(folder: str, method: str) -> str:
 
 
 CE = Stage(_fmnist('ce', 'ce'))
+# First stages that several methods share (trained once per seed).
+BS = Stage(_fmnist('balanced-softmax', 'balanced-softmax'))
+LDAM_DRW = Stage(_fmnist('ldam-drw', 'ldam-drw'))
+MISLAS_1 = Stage(_fmnist('mislas', 'mislas-stage1'))
 
 #: name -> stages, in table order.
 METHODS = OrderedDict([
@@ -70,9 +74,8 @@ METHODS = OrderedDict([
     ('CatGHM-R-A-AU', [Stage(_fmnist('category-ghm', 'category-ghm'))]),
     ('CE-DRW', [Stage(_fmnist('ce-drw', 'ce-drw'))]),
     # Margins and logit adjustment.
-    ('LDAM-DRW', [Stage(_fmnist('ldam-drw', 'ldam-drw'))]),
-    ('Balanced-Softmax',
-     [Stage(_fmnist('balanced-softmax', 'balanced-softmax'))]),
+    ('LDAM-DRW', [LDAM_DRW]),
+    ('Balanced-Softmax', [BS]),
     ('Logit-Adjustment',
      [Stage(_fmnist('logit-adjustment', 'logit-adjustment'))]),
     # Decoupling (Kang et al., ICLR 2020): stage one is the CE model.
@@ -81,20 +84,33 @@ METHODS = OrderedDict([
     ('LWS', [CE, Stage(_fmnist('decoupling', 'lws'))]),
     # MiSLAS (Zhong et al., CVPR 2021): mixup, then LWS + label-aware
     # smoothing.
-    ('MiSLAS', [
-        Stage(_fmnist('mislas', 'mislas-stage1')),
-        Stage(_fmnist('mislas', 'mislas-stage2'))
-    ]),
-    # The config's tau (1.0): tuning it on the validation split would tune
-    # it on the test set, which Fashion-MNIST-LT's configs share.
+    ('MiSLAS', [MISLAS_1, Stage(_fmnist('mislas', 'mislas-stage2'))]),
+    # The config's tau (1.0); tools/benchmarks/tune_on_dev.py picks it on a
+    # development split of the training pool (--tuned).
     ('tau-norm', [CE,
                   Stage(_fmnist('decoupling', 'tau-norm'), train=False)]),
     # No One Left Behind (Du and Wu, CVPR 2023): stage one is the CE model,
     # its classifier re-trained with the geometric mean loss; the ensemble
-    # also predicts with the CE classifier (temperatures 1: the validation
-    # split is the test set).
+    # also predicts with the CE classifier (temperatures 1; tune_on_dev.py
+    # picks them on a development split, --tuned).
     ('CE-GML', [CE, Stage(_fmnist('gml', 'ce-gml'))]),
     ('CE-GML-ensemble', [CE, Stage(_fmnist('gml', 'ce-gml-ensemble'))]),
+    # The same GML stage on the balanced-softmax and LDAM-DRW models (their
+    # rows' first stages, shared), and on MiSLAS's stage one (mixup) in
+    # place of MiSLAS's stage two, with its label-aware smoothing (the GML
+    # paper's MiSLAS + GML; the MiSLAS row's first stage, shared). The
+    # ensembles keep each model's own classifier (LDAM's cosine one at
+    # t_old = 1/30).
+    ('BS-GML', [BS, Stage(_fmnist('gml', 'balanced-softmax-gml'))]),
+    ('BS-GML-ensemble',
+     [BS, Stage(_fmnist('gml', 'balanced-softmax-gml-ensemble'))]),
+    ('LDAM-DRW-GML', [LDAM_DRW,
+                      Stage(_fmnist('gml', 'ldam-drw-gml'))]),
+    ('LDAM-DRW-GML-ensemble',
+     [LDAM_DRW, Stage(_fmnist('gml', 'ldam-drw-gml-ensemble'))]),
+    ('MiSLAS-GML', [MISLAS_1, Stage(_fmnist('gml', 'mislas-gml'))]),
+    ('MiSLAS-GML-ensemble',
+     [MISLAS_1, Stage(_fmnist('gml', 'mislas-gml-ensemble'))]),
     # PaCo (Cui et al., ICCV 2021): the supervised contrastive loss with
     # learnable class centres and a momentum-encoder queue, on the 6-epoch
     # budget; then GML's classifier stage on the PaCo model, as for CE-GML.
@@ -111,6 +127,17 @@ METHODS = OrderedDict([
     # (Ren et al., 2018) as Jamal et al. (2020) compares it, meta-reweighted
     # throughout.
     ('CB-Meta', [Stage(_fmnist('meta-reweight', 'meta-reweight-ce'))]),
+    # The same with the LDAM loss (cosine head, s = 30; w_y as CB-Meta's):
+    # Jamal et al.'s "Ours with LDAM loss", against LDAM-DRW.
+    ('LDAM-Meta', [Stage(_fmnist('meta-reweight', 'meta-reweight-ldam'))]),
+    # Its matched baseline, as CB-DRW is CB-Meta's: the same config with
+    # eps = 0 (meta_lr=0 skips the meta step), so the same training set,
+    # stage boundary and normalisation; LDAM-Meta against it isolates eps.
+    ('LDAM-Meta-eps0', [
+        Stage(
+            _fmnist('meta-reweight', 'meta-reweight-ldam'),
+            cfg_options=('model.meta_lr=0', ))
+    ]),
     ('L2RW', [Stage(_fmnist('l2rw', 'l2rw'))]),
     # CB-Meta's matched baselines: its training set (the development split
     # set aside), recipe, seed and stage boundary (epoch 4), so the same

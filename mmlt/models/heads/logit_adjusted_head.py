@@ -50,8 +50,8 @@ class LogitAdjustedLinearClsHead(ClassCountsStateMixin, LinearClsHead):
     predicts like ``LinearClsHead``. The counts are saved in the head's
     ``state_dict``, so a model built outside a runner from a checkpoint
     (``mmpretrain.get_model``, the inferencer) predicts with them. The
-    checkpoint of a ``LinearClsHead`` loads as is; ``tools/analysis/tune_tau_norm.py`` picks ``tau`` on the
-    validation set.
+    checkpoint of a ``LinearClsHead`` loads as is;
+    ``tools/analysis/tune_tau_norm.py`` picks ``tau`` on the validation set.
 
     Args:
         num_classes (int): Number of classes.

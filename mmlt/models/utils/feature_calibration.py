@@ -299,9 +299,10 @@ def anchor_capacity(counts: torch.Tensor,
     limit = int(budget_bytes // per)  # anchors that fit
     if int(want.sum()) <= limit:
         cap = None
-        if max_per_class is not None and bool(
-            (torch.where(tail, counts, want) > want).any()):
-            cap = int(max_per_class)
+        if max_per_class is not None:
+            clipped = torch.where(tail, counts, want) > want
+            if bool(clipped.any()):
+                cap = int(max_per_class)
         return want, cap
     # The largest A with sum_c min(n_c, A) <= limit (monotone in A).
     low, high = 0, int(want.max())
@@ -597,8 +598,8 @@ def calibrated_mean(anchors: torch.Tensor,
 def check_confidence(owner: str, confidence) -> torch.Tensor:
     """Raise unless every confidence λ is a finite number in [0, 1]."""
     value = torch.as_tensor(confidence, dtype=torch.float64)
-    if not bool(torch.isfinite(value).all()) or bool(
-        (value < 0).any()) or bool((value > 1).any()):
+    valid = torch.isfinite(value) & (value >= 0) & (value <= 1)
+    if not bool(valid.all()):
         raise ValueError(f'{owner}: the confidence lambda must lie in '
                          f'[0, 1], got {value.tolist()}.')
     return value

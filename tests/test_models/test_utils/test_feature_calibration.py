@@ -4,13 +4,28 @@ import numpy as np
 import pytest
 import torch
 
-from mmlt.models.utils.feature_calibration import (
-    anchor_bytes, anchor_capacity, calibrated_distribution, calibrated_mean,
-    check_confidence, cholesky_with_jitter, choose_covariance_type,
-    class_moments, covariance_memory_bytes, finalize_class_stats,
-    inverse_tukey_transform, pick_anchors, sample_calibrated,
-    sample_class_gaussian, sample_generated, stage_two_memory_bytes,
-    support_set, support_weights, tukey_transform)
+# yapf: disable
+from mmlt.models.utils.feature_calibration import (anchor_bytes,
+                                                   anchor_capacity,
+                                                   calibrated_distribution,
+                                                   calibrated_mean,
+                                                   check_confidence,
+                                                   cholesky_with_jitter,
+                                                   choose_covariance_type,
+                                                   class_moments,
+                                                   covariance_memory_bytes,
+                                                   finalize_class_stats,
+                                                   inverse_tukey_transform,
+                                                   pick_anchors,
+                                                   sample_calibrated,
+                                                   sample_class_gaussian,
+                                                   sample_generated,
+                                                   stage_two_memory_bytes,
+                                                   support_set,
+                                                   support_weights,
+                                                   tukey_transform)
+
+# yapf: enable
 
 
 def _features(seed=0, n=40, d=4, num_classes=3):
