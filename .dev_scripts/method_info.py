@@ -22,6 +22,14 @@ BENCHMARKS = {
         recipe='the same data, seeds and 6-epoch recipe as the first '
         'benchmark, after the fidelity fixes of category-wise GHM, GLAG and '
         'meta-reweighting (see docs/en/results.md, third benchmark run)'),
+    'bench4':
+    dict(
+        command='OMP_NUM_THREADS=1 python tools/benchmarks/'
+        'accuracy_benchmark.py --seeds 0 1 --methods PaCo PaCo-GML '
+        'PaCo-GML-ensemble (and RIDE RIDE-experts RIDE-GML)',
+        recipe='the same data, seeds and 6-epoch quick recipe as the third '
+        'benchmark run (see docs/en/results.md, PaCo and RIDE); CE is far '
+        'from converged on this recipe'),
     'bench2':
     dict(
         command='OMP_NUM_THREADS=1 python tools/benchmarks/'
@@ -34,6 +42,21 @@ BENCHMARKS = {
 #: config name -> (benchmark, method row, top-1, Many, Medium, Few, G-mean,
 #: H-mean, lowest recall).
 RESULTS = {
+    # PaCo and RIDE, quick recipe, seeds 0 and 1.
+    'paco_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench4', 'PaCo', 63.21, 69.22, 52.10, 66.30, 55.50, 42.47, 24.60),
+    'paco-gml_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench4', 'PaCo-GML', 63.98, 57.20, 57.97, 79.02, 59.50, 53.90, 25.50),
+    'paco-gml-ensemble_resnet8_1xb128_fashion-mnist-lt-r100':
+    ('bench4', 'PaCo-GML-ensemble', 65.33, 60.65, 57.90, 78.98, 62.03, 58.31,
+     31.35),
+    'ride-router_resnet8-3exp_1xb512_fashion-mnist-lt-r100':
+    ('bench4', 'RIDE', 84.08, 91.03, 66.22, 92.68, 78.00, 66.06, 19.35),
+    'ride_resnet8-3exp_1xb128_fashion-mnist-lt-r100':
+    ('bench4', 'RIDE-experts', 84.11, 91.04, 66.33, 92.65, 78.05, 66.15,
+     19.40),
+    'ride-gml_resnet8-3exp_1xb128_fashion-mnist-lt-r100':
+    ('bench4', 'RIDE-GML', 76.91, 66.47, 75.00, 92.73, 73.88, 69.70, 36.65),
     # Third benchmark run: after the fidelity fixes (category-wise GHM,
     # GLAG, meta-reweighting).
     'category-ghm-r_resnet8_1xb128_fashion-mnist-lt-r100':
@@ -67,10 +90,14 @@ RESULTS = {
     'cb_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'CB', 74.83, 82.24,
                                                 51.37, 88.42, 65.58, 45.90,
                                                 9.45),
-    'cb-inverse_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'CB-inverse', 73.95, 80.84, 50.30, 88.43, 66.39, 51.99, 12.95),
-    'cb-focal_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'CB-focal', 74.46, 83.36, 46.53, 90.52, 61.32, 32.72, 5.25),
+    'cb-inverse_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'CB-inverse',
+                                                        73.95, 80.84, 50.30,
+                                                        88.43, 66.39, 51.99,
+                                                        12.95),
+    'cb-focal_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'CB-focal',
+                                                      74.46, 83.36, 46.53,
+                                                      90.52, 61.32, 32.72,
+                                                      5.25),
     'focal_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'Focal', 72.19,
                                                    91.24, 55.23, 63.77, 44.76,
                                                    4.55, 0.45),
@@ -86,8 +113,10 @@ RESULTS = {
     'ce-drw_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'CE-DRW', 79.81,
                                                     88.16, 63.82, 84.67, 75.27,
                                                     67.19, 24.15),
-    'ldam-drw_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'LDAM-DRW', 83.51, 90.23, 65.20, 92.88, 77.19, 64.68, 18.10),
+    'ldam-drw_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'LDAM-DRW',
+                                                      83.51, 90.23, 65.20,
+                                                      92.88, 77.19, 64.68,
+                                                      18.10),
     'balanced-softmax_resnet8_1xb128_fashion-mnist-lt-r100':
     ('bench1', 'Balanced-Softmax', 80.39, 87.00, 64.93, 87.05, 76.74, 70.65,
      27.15),
@@ -97,8 +126,10 @@ RESULTS = {
     'crt_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'cRT', 81.55, 87.12,
                                                  67.60, 88.08, 79.27, 75.84,
                                                  37.45),
-    'crt-onerun_resnet8_1xb128_fashion-mnist-lt-r100':
-    ('bench1', 'cRT-onerun', 78.45, 85.56, 62.18, 85.23, 74.01, 66.04, 23.75),
+    'crt-onerun_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'cRT-onerun',
+                                                        78.45, 85.56, 62.18,
+                                                        85.23, 74.01, 66.04,
+                                                        23.75),
     'lws_resnet8_1xb128_fashion-mnist-lt-r100': ('bench1', 'LWS', 80.13, 87.41,
                                                  66.65, 83.90, 77.44, 73.19,
                                                  34.10),

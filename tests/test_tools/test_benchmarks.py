@@ -301,6 +301,26 @@ def test_test_only_stage(acc, tmp_path, monkeypatch):
     assert record['stages'][1]['wall_s'] == 0
 
 
+def test_report_only_tabulates_finished_runs(acc, tmp_path, monkeypatch):
+    """--report-only trains nothing and tables the finished (method, seed)
+    runs, so a long benchmark can be read while it runs."""
+    tools = FakeTools()
+    monkeypatch.setattr(acc, 'run_command', tools)
+    work = str(tmp_path / 'bench')
+    acc.main(['--work-dir', work, '--seeds', '0', '--methods', 'CB'])
+    assert len(tools.calls) == 4  # CE and CB: a training and a test each
+    acc.main([
+        '--work-dir', work, '--seeds', '0', '1', '--methods', 'CB',
+        '--report-only'
+    ])
+    assert len(tools.calls) == 4
+    table = open(osp.join(work, 'results.md')).read()
+    rows = [r for r in table.splitlines() if r.startswith('| CB ')]
+    assert len(rows) == 1
+    # One seed of the two asked for has finished.
+    assert rows[0].split('|')[-5].strip() == '1'
+
+
 def test_validating_stages(acc, tmp_path, monkeypatch):
     """GLAG's adaptive confidence reads the validation: its stage trains
     without --no-validate, with the data root on the development split's

@@ -148,6 +148,12 @@ def parse_args(argv=None):
         'listed method runs with them (in WORK_DIR/<method>-tuned) and the '
         'table says which (default: the configs\' values)')
     parser.add_argument(
+        '--report-only',
+        action='store_true',
+        help='train and test nothing: tabulate the (method, seed) runs that '
+        'have finished, e.g. while a long benchmark is still running; the '
+        'Seeds column says how many each row has')
+    parser.add_argument(
         '--verbose',
         action='store_true',
         help='show the train/test output instead of logging it to files')
@@ -396,6 +402,16 @@ def save_record(path: str, record: dict) -> None:
     # Write-then-rename: an interruption never leaves half a record.
     dump(record, path + '.tmp', file_format='json', indent=2)
     os.replace(path + '.tmp', path)
+
+
+def finished_run(seed_dir: str) -> bool:
+    """Whether a (method, seed) folder holds a finished, tested run."""
+    path = osp.join(seed_dir, RUN_FILE)
+    if not osp.isfile(path):
+        return False
+    record = load(path)
+    return 'metrics' in record and osp.isfile(
+        osp.join(seed_dir, record['test']['json']))
 
 
 def new_record(method: str,
@@ -989,6 +1005,9 @@ def main(argv=None):
             folder = method + TUNED_SUFFIX
         seed_dir = osp.join(work_dir, folder, f'seed{seed}')
         prefix = f'[{index}/{len(jobs)}] {method} seed={seed}'
+        if args.report_only and not finished_run(seed_dir):
+            print(f'{prefix}: not run yet', flush=True)
+            continue
         print(f'{prefix}: running...', flush=True)
         try:
             record, reused = run_method_seed(
