@@ -11,8 +11,10 @@ over seeds) and a per-class recall figure are written::
     python tools/benchmarks/accuracy_benchmark.py --quick      # smoke test
 
 Outputs in the work dir: ``results.md`` (the table with the command, data,
-seeds and recipe, ready for the README), ``results.csv`` (full precision) and
-``per_class_recall.png``. CE always runs first: it is the time baseline.
+seeds and recipe, ready for the README), ``results.csv`` (full precision),
+``claims.md`` (the papers' claims judged against the seeds' spread,
+``claims.py``) and ``per_class_recall.png``. CE always runs first: it is
+the time baseline.
 
 The benchmark is resumable. A finished (method, seed) keeps its numbers and
 times in ``WORK_DIR/<method>/seed<k>/run.json`` and is never run again; an
@@ -72,6 +74,7 @@ ROOT = osp.dirname(osp.dirname(HERE))
 for _path in (HERE, osp.join(ROOT, 'tools', 'analysis')):
     if _path not in sys.path:
         sys.path.insert(0, _path)
+from claims import claim_rows, claims_markdown  # noqa: E402
 from compare_work_dirs import COLUMNS, MISSING, markdown_table  # noqa: E402
 from methods import METHODS, Stage  # noqa: E402
 from recipe import recipe_options, stage_lengths  # noqa: E402
@@ -1033,8 +1036,13 @@ def main(argv=None):
             osp.join(work_dir, 'results.md'), summaries, args, argv, tuned)
         write_csv(osp.join(work_dir, 'results.csv'), summaries)
         plot_per_class(osp.join(work_dir, 'per_class_recall.png'), summaries)
+        verdicts = claims_markdown(claim_rows(summaries))
+        with open(osp.join(work_dir, 'claims.md'), 'w') as f:
+            f.write(verdicts or 'No claim has both of its rows yet.\n')
         print('\n' + md)
-        print(f'Written: {work_dir}/results.md, results.csv, '
+        if verdicts:
+            print(verdicts)
+        print(f'Written: {work_dir}/results.md, results.csv, claims.md, '
               f'per_class_recall.png')
     if failures:
         raise SystemExit(f'{len(failures)} run(s) failed: '
