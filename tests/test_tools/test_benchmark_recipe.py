@@ -125,6 +125,14 @@ def test_unknown_epoch_keys_are_refused(recipe):
             model=dict(type='X', warm_epochs=2)))
     with pytest.raises(ValueError, match='model.warm_epochs'):
         recipe.recipe_options(cfg, 24, 'my_config.py')
+    # Nested too: a loss's epoch index would silently keep its value.
+    cfg = Config(
+        dict(
+            train_cfg=dict(by_epoch=True, max_epochs=6),
+            model=dict(
+                type='X', head=dict(loss=dict(type='L', start_epoch=2)))))
+    with pytest.raises(ValueError, match='model.head.loss.start_epoch'):
+        recipe.recipe_options(cfg, 24, 'my_config.py')
 
 
 @pytest.mark.parametrize('epochs', [12, 24])

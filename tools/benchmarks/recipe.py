@@ -20,7 +20,6 @@ of 6) gives every method the same total budget instead:
 The result is a list of ``--cfg-options`` per stage, so a run's record
 (``run.json``) names every changed value.
 """
-import re
 from typing import Callable, List, Sequence
 
 from mmengine.config import Config
@@ -139,12 +138,28 @@ def recipe_options(cfg: Config, length: int, name: str = '') -> List[str]:
                     f'{key}={value}, which the recipe does not know how to '
                     f'scale; add it to HOOK_EPOCH_KEYS in '
                     f'tools/benchmarks/recipe.py.')
-    for key, value in cfg.get('model', {}).items():
-        if key in MODEL_EPOCH_KEYS:
-            options.append(f'model.{key}={scale(value)}')
-        elif re.search('epoch', key) and key not in _NOT_AN_INDEX:
+    for key, value in _epoch_keys(cfg.get('model', {}), 'model'):
+        if key.count('.') == 1 and key.split('.')[1] in MODEL_EPOCH_KEYS:
+            options.append(f'{key}={scale(value)}')
+        else:
             raise ValueError(
-                f'{name}: model.{key}={value} is not an epoch index the '
-                f'recipe knows how to scale; add it to MODEL_EPOCH_KEYS in '
+                f'{name}: {key}={value} is not an epoch index the recipe '
+                f'knows how to scale; add it to MODEL_EPOCH_KEYS in '
                 f'tools/benchmarks/recipe.py.')
     return options
+
+
+def _epoch_keys(node, path: str):
+    """``(dotted key, value)`` of every key with "epoch" in its name below
+    ``node`` (dicts and lists, at any depth), except ``by_epoch`` and
+    ``max_epochs``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f'{path}.{key}'
+            if 'epoch' in str(key) and key not in _NOT_AN_INDEX:
+                yield here, value
+            else:
+                yield from _epoch_keys(value, here)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _epoch_keys(value, f'{path}.{i}')
