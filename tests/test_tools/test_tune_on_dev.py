@@ -316,8 +316,8 @@ def test_benchmark_without_tuned_is_unchanged(tod, tmp_path, monkeypatch):
     tools = run_benchmark(tod, tmp_path, monkeypatch)
     bench = tmp_path / 'bench'
     assert sorted(os.listdir(bench)) == [
-        'CE', 'CE-GML-ensemble', 'per_class_recall.png', 'results.csv',
-        'results.md', 'tau-norm'
+        'CE', 'CE-GML-ensemble', 'claims.md', 'per_class_recall.png',
+        'results.csv', 'results.md', 'tau-norm'
     ]
     assert not any('model.head' in o for c in tools.calls for o in c)
     md = (bench / 'results.md').read_text()
