@@ -55,9 +55,11 @@ CLAIMS: List[Claim] = [
     Claim(_GLAG, 'GLAG', 'GLAG-noKD', 'top1'),
     Claim(_META, 'CB-Meta', 'CB', 'top1'),
     Claim(_META, 'LDAM-Meta', 'LDAM-DRW', 'top1'),
+    Claim(_META, 'Focal-Meta', 'CB-focal', 'top1'),
     # What eps adds over its matched eps = 0 control.
     Claim(_META, 'CB-Meta', 'CB-DRW', 'top1'),
     Claim(_META, 'LDAM-Meta', 'LDAM-Meta-eps0', 'top1'),
+    Claim(_META, 'Focal-Meta', 'Focal-Meta-eps0', 'top1'),
 ] + [
     Claim(_GML, f'{base}-GML', base if base != 'BS' else 'Balanced-Softmax',
           metric)

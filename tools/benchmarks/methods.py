@@ -138,6 +138,14 @@ METHODS = OrderedDict([
             _fmnist('meta-reweight', 'meta-reweight-ldam'),
             cfg_options=('model.meta_lr=0', ))
     ]),
+    # And with the softmax focal loss ("Ours with focal loss", against
+    # CB-focal), with its eps = 0 control.
+    ('Focal-Meta', [Stage(_fmnist('meta-reweight', 'meta-reweight-focal'))]),
+    ('Focal-Meta-eps0', [
+        Stage(
+            _fmnist('meta-reweight', 'meta-reweight-focal'),
+            cfg_options=('model.meta_lr=0', ))
+    ]),
     ('L2RW', [Stage(_fmnist('l2rw', 'l2rw'))]),
     # CB-Meta's matched baselines: its training set (the development split
     # set aside), recipe, seed and stage boundary (epoch 4), so the same
