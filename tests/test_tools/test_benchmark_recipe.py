@@ -33,6 +33,12 @@ def merged(config, options):
     return cfg
 
 
+def scaled(recipe, config, length):
+    """The config after the options of a ``length``-epoch stage."""
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    return merged(config, recipe.recipe_options(cfg, length, config))
+
+
 def test_stage_lengths(recipe):
     assert recipe.stage_lengths([True], 24) == [24]
     assert recipe.stage_lengths([True, True], 24) == [20, 4]
@@ -47,10 +53,7 @@ def test_stage_lengths(recipe):
 
 def test_one_stage_cosine_keeps_its_warmup(recipe):
     config = 'configs/ce/ce_resnet8_1xb128_fashion-mnist-lt-r100.py'
-    cfg = merged(
-        config,
-        recipe.recipe_options(
-            Config.fromfile(osp.join(ROOT, config)), 24, config))
+    cfg = scaled(recipe, config, 24)
     assert cfg.train_cfg.max_epochs == 24
     warmup, cosine = cfg.param_scheduler
     assert (warmup.begin, warmup.end) == (0, 1)
@@ -64,28 +67,19 @@ def test_epoch_indices_keep_their_share(recipe):
     # Deferred re-weighting in the last sixth: epoch 5 of 6 -> 20 of 24.
     config = ('configs/ldam-drw/ldam-drw_resnet8_1xb128_'
               'fashion-mnist-lt-r100.py')
-    cfg = merged(
-        config,
-        recipe.recipe_options(
-            Config.fromfile(osp.join(ROOT, config)), 24, config))
+    cfg = scaled(recipe, config, 24)
     drw = [h for h in cfg.custom_hooks if h.type == 'DeferredReweightingHook']
     assert drw[0].drw_epoch == 20
     # The meta stage of CB-Meta: from epoch 4 of 6 -> 16 of 24, 13 of 20.
     config = ('configs/meta-reweight/meta-reweight-ce_resnet8_1xb128_'
               'fashion-mnist-lt-r100.py')
     for length, start in ((24, 16), (20, 13)):
-        cfg = merged(
-            config,
-            recipe.recipe_options(
-                Config.fromfile(osp.join(ROOT, config)), length, config))
+        cfg = scaled(recipe, config, length)
         assert cfg.model.meta_start_epoch == start
     # cRT in one run: the switch and the cosine's restart move together.
     config = ('configs/decoupling/crt-onerun_resnet8_1xb128_'
               'fashion-mnist-lt-r100.py')
-    cfg = merged(
-        config,
-        recipe.recipe_options(
-            Config.fromfile(osp.join(ROOT, config)), 24, config))
+    cfg = scaled(recipe, config, 24)
     switch = [h for h in cfg.custom_hooks if h.type == 'DecoupledStageHook']
     assert switch[0].switch_epoch == 16
     restart = cfg.param_scheduler[1]
@@ -96,10 +90,7 @@ def test_epoch_indices_keep_their_share(recipe):
 
 def test_second_stage_stretches_from_zero(recipe):
     config = 'configs/decoupling/crt_resnet8_1xb128_fashion-mnist-lt-r100.py'
-    cfg = merged(
-        config,
-        recipe.recipe_options(
-            Config.fromfile(osp.join(ROOT, config)), 4, config))
+    cfg = scaled(recipe, config, 4)
     assert cfg.train_cfg.max_epochs == 4
     assert (cfg.param_scheduler[0].begin, cfg.param_scheduler[0].end) == (0, 4)
     switch = [h for h in cfg.custom_hooks if h.type == 'DecoupledStageHook']

@@ -89,6 +89,27 @@ class RunFailed(RuntimeError):
     """A train or test subprocess exited with an error."""
 
 
+def add_data_arguments(parser) -> None:
+    """``--imbalance-factor``, ``--profile`` and ``--data-root``: the data
+    of every run, shared by the benchmark's tools (learning_curve.py,
+    tune_on_dev.py) so that their runs match the benchmark's."""
+    parser.add_argument(
+        '--imbalance-factor',
+        type=float,
+        default=100,
+        help='n_max / n_min of the training set (default: 100)')
+    parser.add_argument(
+        '--profile',
+        choices=['exp', 'step'],
+        default='exp',
+        help='long-tail profile of the training set (default: exp)')
+    parser.add_argument(
+        '--data-root',
+        default=osp.join(ROOT, 'data', 'fashion_mnist'),
+        help='folder of the Fashion-MNIST *-ubyte files, for the train, '
+        'val and test sets (default: data/fashion_mnist)')
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Train and test every long-tail method on '
@@ -117,21 +138,7 @@ def parse_args(argv=None):
         type=int,
         default=[0, 1],
         help='values of randomness.seed (default: 0 1)')
-    parser.add_argument(
-        '--imbalance-factor',
-        type=float,
-        default=100,
-        help='n_max / n_min of the training set (default: 100)')
-    parser.add_argument(
-        '--profile',
-        choices=['exp', 'step'],
-        default='exp',
-        help='long-tail profile of the training set (default: exp)')
-    parser.add_argument(
-        '--data-root',
-        default=osp.join(ROOT, 'data', 'fashion_mnist'),
-        help='folder of the Fashion-MNIST *-ubyte files, for the train, '
-        'val and test sets (default: data/fashion_mnist)')
+    add_data_arguments(parser)
     parser.add_argument(
         '--quick',
         action='store_true',

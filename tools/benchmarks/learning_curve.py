@@ -63,20 +63,7 @@ def parse_args(argv=None):
         '--out',
         default='work_dirs/learning_curve',
         help='where curve.md, curve.csv and curve.png go')
-    parser.add_argument(
-        '--imbalance-factor',
-        type=float,
-        default=100,
-        help='n_max / n_min of the training set (default: 100)')
-    parser.add_argument(
-        '--profile',
-        choices=['exp', 'step'],
-        default='exp',
-        help='long-tail profile (default: exp)')
-    parser.add_argument(
-        '--data-root',
-        default=osp.join(acc.ROOT, 'data', 'fashion_mnist'),
-        help='folder of the Fashion-MNIST *-ubyte files')
+    acc.add_data_arguments(parser)
     parser.add_argument(
         '--verbose', action='store_true', help='show the runs\' output')
     return parser.parse_args(argv)

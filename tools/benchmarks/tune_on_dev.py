@@ -137,21 +137,7 @@ def parse_args(argv=None):
         type=float,
         default=temperature_tool.DEFAULT_TEMPERATURES,
         help='t_old grid (default: 1/32, 1/16, ..., 8)')
-    parser.add_argument(
-        '--imbalance-factor',
-        type=float,
-        default=100,
-        help='n_max / n_min of the training set (default: 100)')
-    parser.add_argument(
-        '--profile',
-        choices=['exp', 'step'],
-        default='exp',
-        help='long-tail profile of the training set (default: exp)')
-    parser.add_argument(
-        '--data-root',
-        default=osp.join(ROOT, 'data', 'fashion_mnist'),
-        help='folder of the Fashion-MNIST *-ubyte files (default: '
-        'data/fashion_mnist)')
+    acc.add_data_arguments(parser)
     parser.add_argument(
         '--quick',
         action='store_true',
