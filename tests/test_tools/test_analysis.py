@@ -1,25 +1,20 @@
 # Copyright (c) mmlt contributors. All rights reserved.
 import csv
-import importlib.util
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
 from mmengine.logging import MMLogger
+from utils import load_module
 
 from mmlt.engine.hooks import PerClassRecallHook
 from mmlt.evaluation.metrics import LongTailMetric
 
-TOOLS = Path(__file__).parents[2] / 'tools' / 'analysis'
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 
 
 def load_tool(name):
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(f'tools/analysis/{name}.py')
 
 
 def write_result(log_dir, preds, split='test', epoch=0, counts=(500, 50, 5)):

@@ -3,7 +3,6 @@
 benchmarks end to end in their --quick form."""
 import csv
 import glob
-import importlib.util
 import json
 import math
 import os
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from utils import ROOT, read_json, run_tool
+from utils import ROOT, load_module, read_json, run_tool
 
 BENCHMARKS = Path(ROOT) / 'tools' / 'benchmarks'
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
@@ -26,11 +25,7 @@ TINY = [
 
 
 def load_tool(name):
-    spec = importlib.util.spec_from_file_location(name,
-                                                  BENCHMARKS / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(f'tools/benchmarks/{name}.py')
 
 
 @pytest.fixture(scope='module')

@@ -1,20 +1,13 @@
 # Copyright (c) mmlt contributors. All rights reserved.
 import gzip
-import importlib.util
 import os
 import os.path as osp
 import shutil
 
 import pytest
-from utils import ROOT, run_tool, tiny_config
+from utils import ROOT, load_module, run_tool, tiny_config
 
-
-def load_tool(relpath):
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(relpath))[0], osp.join(ROOT, relpath))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+load_tool = load_module
 
 
 def test_prepare_fashion_mnist(tmp_path, fmnist_root):

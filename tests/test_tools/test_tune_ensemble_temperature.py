@@ -2,7 +2,6 @@
 """tools/analysis/tune_ensemble_temperature.py: the search on a synthetic
 validation set with a known optimum, and the tool on a tiny trained GML
 ensemble stage."""
-import importlib.util
 import itertools
 import os.path as osp
 import re
@@ -17,7 +16,7 @@ from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
 from test_engine.test_hooks.test_decoupled_stage_hook import (stage_config,
                                                               train)
-from utils import ROOT, read_json
+from utils import ROOT, load_module, read_json
 
 import mmlt  # noqa: F401
 from mmlt.evaluation.metrics import LongTailMetric
@@ -29,11 +28,7 @@ GML = osp.join(ROOT, 'configs', 'gml',
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location('tune_ensemble_temperature',
-                                                  osp.join(ROOT, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(TOOL)
 
 
 @pytest.fixture(scope='module')

@@ -1,6 +1,5 @@
 # Copyright (c) mmlt contributors. All rights reserved.
 """tools/analysis/tune_tau_norm.py on a tiny trained CE checkpoint."""
-import importlib.util
 import os.path as osp
 import re
 import uuid
@@ -8,7 +7,7 @@ import uuid
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
-from utils import ROOT, find_one, read_json, run_tool, tiny_config
+from utils import find_one, load_module, read_json, run_tool, tiny_config
 
 import mmlt  # noqa: F401
 
@@ -16,11 +15,7 @@ TOOL = 'tools/analysis/tune_tau_norm.py'
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location('tune_tau_norm',
-                                                  osp.join(ROOT, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(TOOL)
 
 
 def unique_name():

@@ -414,14 +414,16 @@ def save_record(path: str, record: dict) -> None:
     os.replace(path + '.tmp', path)
 
 
+def is_tested(record: dict, seed_dir: str) -> bool:
+    """Whether a run record is finished and tested (its test JSON there)."""
+    return 'metrics' in record and osp.isfile(
+        osp.join(seed_dir, record['test']['json']))
+
+
 def finished_run(seed_dir: str) -> bool:
     """Whether a (method, seed) folder holds a finished, tested run."""
     path = osp.join(seed_dir, RUN_FILE)
-    if not osp.isfile(path):
-        return False
-    record = load(path)
-    return 'metrics' in record and osp.isfile(
-        osp.join(seed_dir, record['test']['json']))
+    return osp.isfile(path) and is_tested(load(path), seed_dir)
 
 
 def new_record(method: str,
@@ -529,8 +531,7 @@ def run_method_seed(method: str,
     expected = new_record(method, seed, stages, options, epochs)
     record = load(path) if osp.isfile(path) else expected
     check_record(record, expected, path)
-    if 'metrics' in record and osp.isfile(
-            osp.join(seed_dir, record['test']['json'])):
+    if is_tested(record, seed_dir):
         return record, True
 
     checkpoint = None
@@ -791,9 +792,12 @@ def table_rows(summaries: Dict[str, dict]) -> List[List[str]]:
     return rows
 
 
-def command_line(argv: Optional[Sequence[str]]) -> str:
+def command_line(argv: Optional[Sequence[str]], script: str = __file__) -> str:
+    """The command that reproduces a table: ``python <script> <argv>``, the
+    script relative to the repository root (the benchmark's tools pass
+    their own ``__file__``)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    script = osp.relpath(osp.abspath(__file__), ROOT)
+    script = osp.relpath(osp.abspath(script), ROOT)
     return shlex.join(['python', script, *argv])
 
 
@@ -979,20 +983,33 @@ def plot_per_class(path: str, summaries: Dict[str, dict]) -> None:
     figure.savefig(path, dpi=150)
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def recipe_work_dir(args, default: str) -> str:
+    """Check ``--epochs``/``--quick`` and return the absolute work dir.
+
+    Shared by the benchmark's tools that run recipes (``tune_on_dev.py``).
+
+    Args:
+        args: With ``epochs``, ``quick`` and ``work_dir`` (None: ``default``
+            plus ``-<E>e`` with ``--epochs E``); ``--quick`` appends
+            ``-quick``.
+        default (str): The default work dir of the configs' recipe.
+    """
     if args.quick and args.epochs:
         raise SystemExit('--quick trains 1 epoch per stage; it does not '
                          'combine with --epochs.')
     if args.epochs:
         stage_lengths([True], args.epochs)  # a clear error for a bad length
-    seeds = args.seeds[:1] if args.quick else args.seeds
     if args.work_dir is None:
-        args.work_dir = 'work_dirs/benchmark' + (f'-{args.epochs}e'
-                                                 if args.epochs else '')
+        args.work_dir = default + (f'-{args.epochs}e' if args.epochs else '')
     work_dir = osp.abspath(
         args.work_dir.rstrip('/\\') + ('-quick' if args.quick else ''))
-    check_option_value('--work-dir', work_dir)
+    return check_option_value('--work-dir', work_dir)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    work_dir = recipe_work_dir(args, 'work_dirs/benchmark')
+    seeds = args.seeds[:1] if args.quick else args.seeds
     wanted = set(args.methods or METHODS) | {BASELINE}
     methods = [name for name in METHODS if name in wanted]
     options = common_options(args)

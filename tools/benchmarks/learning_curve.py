@@ -18,7 +18,6 @@ import argparse
 import csv
 import os
 import os.path as osp
-import shlex
 import sys
 from typing import Dict, List
 
@@ -195,11 +194,8 @@ def main(argv=None):
                 f'{record["metrics"]["top1"]:.2f}',
                 flush=True)
             points.setdefault(epochs, []).append(record)
-    argv = sys.argv[1:] if argv is None else list(argv)
-    command = shlex.join(
-        ['python',
-         osp.relpath(osp.abspath(__file__), acc.ROOT), *argv])
-    text = write_outputs(args.out, args.method, curve_rows(points), command)
+    text = write_outputs(args.out, args.method, curve_rows(points),
+                         acc.command_line(argv, __file__))
     print('\n' + text)
 
 

@@ -129,23 +129,29 @@ def recipe_options(cfg: Config, length: int, name: str = '') -> List[str]:
             options.append(f'param_scheduler.{i}.periods='
                            f'[{",".join(map(str, periods))}]')
     for i, hook in enumerate(cfg.get('custom_hooks', [])):
-        for key, value in hook.items():
-            if key in HOOK_EPOCH_KEYS:
-                options.append(f'custom_hooks.{i}.{key}={scale(value)}')
-            elif 'epoch' in key and key not in _NOT_AN_INDEX:
-                raise ValueError(
-                    f'{name}: custom_hooks[{i}] ({hook.get("type")}) has '
-                    f'{key}={value}, which the recipe does not know how to '
-                    f'scale; add it to HOOK_EPOCH_KEYS in '
-                    f'tools/benchmarks/recipe.py.')
-    for key, value in _epoch_keys(cfg.get('model', {}), 'model'):
-        if key.count('.') == 1 and key.split('.')[1] in MODEL_EPOCH_KEYS:
-            options.append(f'{key}={scale(value)}')
-        else:
+        options += _index_options(
+            hook, f'custom_hooks.{i}', HOOK_EPOCH_KEYS, 'HOOK_EPOCH_KEYS',
+            scale, f'{name}: custom_hooks[{i}] ({hook.get("type")})')
+    options += _index_options(
+        cfg.get('model', {}), 'model', MODEL_EPOCH_KEYS, 'MODEL_EPOCH_KEYS',
+        scale, name)
+    return options
+
+
+def _index_options(node, path: str, known: Sequence[str], known_name: str,
+                   scale: Callable[[int], int], where: str) -> List[str]:
+    """``path.key=scaled`` for the epoch indices ``known`` directly under
+    ``node``; any other key with "epoch" in its name, at any depth, is
+    refused, naming it and the list to add it to."""
+    options = []
+    for key, value in _epoch_keys(node, path):
+        parent, _, leaf = key.rpartition('.')
+        if parent != path or leaf not in known:
             raise ValueError(
-                f'{name}: {key}={value} is not an epoch index the recipe '
-                f'knows how to scale; add it to MODEL_EPOCH_KEYS in '
+                f'{where}: {key}={value} is not an epoch index the recipe '
+                f'knows how to scale; add it to {known_name} in '
                 f'tools/benchmarks/recipe.py.')
+        options.append(f'{key}={scale(value)}')
     return options
 
 

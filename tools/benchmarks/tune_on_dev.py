@@ -40,7 +40,6 @@ value is carried over.
 import argparse
 import os
 import os.path as osp
-import shlex
 import sys
 from typing import Dict, List, Optional, Sequence
 
@@ -56,7 +55,6 @@ import accuracy_benchmark as acc  # noqa: E402
 import tune_ensemble_temperature as temperature_tool  # noqa: E402
 import tune_tau_norm as tau_tool  # noqa: E402
 from methods import METHODS, Stage  # noqa: E402
-from recipe import stage_lengths  # noqa: E402
 
 from mmlt.models.heads import EnsembleClsHead  # noqa: E402
 
@@ -430,19 +428,9 @@ def display_path(path: str) -> str:
     return path if relative.startswith('..') else relative
 
 
-def command_line(argv: Optional[Sequence[str]]) -> str:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    script = osp.relpath(osp.abspath(__file__), ROOT)
-    return shlex.join(['python', script, *argv])
-
-
 def main(argv=None):
     args = parse_args(argv)
-    if args.quick and args.epochs:
-        raise SystemExit('--quick trains 1 epoch per stage; it does not '
-                         'combine with --epochs.')
-    if args.epochs:
-        stage_lengths([True], args.epochs)  # a clear error for a bad length
+    work_dir = acc.recipe_work_dir(args, 'work_dirs/tune-on-dev')
     if args.dev_per_class < 1:
         raise SystemExit(f'--dev-per-class must be >= 1, got '
                          f'{args.dev_per_class}.')
@@ -461,12 +449,6 @@ def main(argv=None):
             f'{", ".join(tunable)}.')
     methods = [m for m in tunable if m in (args.methods or tunable)]
     seeds = args.seeds[:1] if args.quick else args.seeds
-    if args.work_dir is None:
-        args.work_dir = 'work_dirs/tune-on-dev' + (f'-{args.epochs}e'
-                                                   if args.epochs else '')
-    work_dir = osp.abspath(
-        args.work_dir.rstrip('/\\') + ('-quick' if args.quick else ''))
-    acc.check_option_value('--work-dir', work_dir)
     out = osp.abspath(args.out or osp.join(work_dir, TUNED_FILE))
     options = acc.common_options(args) + dev_options(args.dev_per_class,
                                                      args.dev_seed)
@@ -511,7 +493,7 @@ def main(argv=None):
 
     tuned = dict(
         tool='tools/benchmarks/tune_on_dev.py',
-        command=command_line(argv),
+        command=acc.command_line(argv, __file__),
         out=display_path(out),
         recipe=acc.recipe_of(args),
         data=acc.data_of(args),
